@@ -1,0 +1,96 @@
+"""Evaluate one brand: replay its bucket counts through the detector, then move its incident along.
+
+Stateless apart from the incident and a cursor (the last closed bucket already acted on), both of
+which the caller stores: a restart, a late post or a re-run never produces a second alert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from alerts.incidents import (
+    IncidentSettings,
+    advance,
+    mark_notified,
+    may_open,
+    notification_due,
+    open_incident,
+)
+from alerts.spikes import DetectorSettings, SpikeDetector, Verdict
+from alerts.types import Incident
+
+
+@dataclass(frozen=True)
+class BucketCount:
+    start: datetime
+    negative: int
+    volume: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    incident: Incident | None  # the brand's incident after this run (possibly just resolved)
+    event: str | None  # what to notify now
+    cursor: datetime | None  # start of the last closed bucket acted on
+    verdicts: list[Verdict]
+    changed: bool
+
+
+def bucket_floor(when: datetime, bucket_seconds: int) -> datetime:
+    seconds = int(when.timestamp())
+    return datetime.fromtimestamp(seconds - seconds % bucket_seconds, UTC)
+
+
+def evaluate_brand(
+    brand: str, buckets: list[BucketCount], *, incident: Incident | None, cursor: datetime | None,
+    now: datetime, detector: DetectorSettings, settings: IncidentSettings,
+) -> Evaluation:
+    """`buckets` are consecutive and oldest first; the last one may still be filling (it contains `now`)."""
+    spike = SpikeDetector(detector)
+    span = timedelta(seconds=detector.bucket_seconds)
+    verdicts: list[Verdict] = []
+    active = incident if incident and incident.is_active else None
+    original = active
+    new_cursor = cursor
+    for bucket in buckets:
+        closed = bucket.start + span <= now
+        verdict = spike.update(bucket.start, bucket.negative) if closed else spike.judge(bucket.start, bucket.negative)
+        verdicts.append(verdict)
+        if closed and cursor is not None and bucket.start <= cursor:
+            continue  # already acted on in an earlier run
+        if closed and active is not None and bucket.start + span <= active.window_end:
+            continue  # already inside the incident's counted window (a lost cursor must not replay it)
+        if active is None or not active.is_active:
+            if may_open(verdict, bucket_seconds=detector.bucket_seconds, now=now, settings=settings):
+                active = open_incident(brand, verdict, now=now)
+        else:
+            active = advance(active, verdict, now=now, closed=closed, settings=settings)
+        if closed:
+            new_cursor = bucket.start
+    if active is None:
+        return Evaluation(None, None, new_cursor, verdicts, False)
+    active = _with_totals(active, buckets, verdicts, span, now)
+    event = notification_due(active, settings)
+    if event:
+        active = mark_notified(active)
+    return Evaluation(active, event, new_cursor, verdicts, active != original or event is not None)
+
+
+def _with_totals(incident: Incident, buckets: list[BucketCount], verdicts: list[Verdict], span: timedelta,
+                 now: datetime) -> Incident:
+    """Counts over the incident's window, from its first anomalous bucket to the latest (or its resolution)."""
+    end = incident.resolved_at or now
+    inside = [(b, v) for b, v in zip(buckets, verdicts, strict=True)
+              if incident.window_start <= b.start < end]
+    if not inside:
+        return incident
+    last_end = min(inside[-1][0].start + span, now)
+    return replace(
+        incident,
+        window_end=max(incident.window_end, last_end),
+        negative=sum(b.negative for b, _ in inside),
+        baseline=round(sum(v.expected for _, v in inside), 2),
+        volume=sum(b.volume for b, _ in inside),
+        peak_bucket_negative=max(b.negative for b, _ in inside),
+    )

@@ -1,0 +1,53 @@
+"""The notification body: the generic-webhook contract (see DESIGN.md), which every channel renders from."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from alerts.evidence import EvidencePost, excerpt, safe_url
+from alerts.playbook import Playbook
+from alerts.types import Incident
+
+
+def iso(when: datetime | None) -> str | None:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
+
+
+def post_payload(post: EvidencePost) -> dict[str, Any]:
+    m = post.mention
+    return {
+        "title": m.title, "text": excerpt(m.text, 280), "url": safe_url(m.url), "author": m.author,
+        "published_at": iso(m.published_at), "reach": m.reach, "reposts_folded": post.reposts_folded,
+        "sentiment": m.sentiment, "feed": m.feed,
+    }
+
+
+def incident_payload(
+    event: str, incident: Incident, *, posts: list[EvidencePost], keywords: list[str], signals: list[str],
+    playbook: Playbook, incident_url: str | None, sent_at: datetime,
+) -> dict[str, Any]:
+    return {
+        "event": event,
+        "incident_id": incident.incident_id,
+        "brand": incident.brand,
+        "severity": incident.severity,
+        "status": incident.status,
+        "window": {"start": iso(incident.window_start), "end": iso(incident.window_end)},
+        "counts": {
+            "negative": incident.negative,
+            "baseline": round(incident.baseline, 2),
+            "volume": incident.volume,
+            "negative_share": incident.negative_share,
+        },
+        "posts": [post_payload(p) for p in posts],
+        "keywords": keywords,
+        "signals": signals,
+        "playbook": playbook.as_payload(),
+        "url": incident_url,
+        "sent_at": iso(sent_at),
+    }
+
+
+def test_payload(channel: str, sent_at: datetime) -> dict[str, Any]:
+    return {"event": "test", "channel": channel, "text": "listener 测试消息：通道配置正确。", "sent_at": iso(sent_at)}

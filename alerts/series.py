@@ -1,0 +1,48 @@
+"""`listener detect`: the spike detector over a bare series, strictly streaming.
+
+One alert when a spike starts, one more only if it gets worse (warning -> critical); the episode ends
+after the configured quiet buckets. Rows are judged in order and never revisited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from alerts.incidents import IncidentSettings
+from alerts.spikes import DetectorSettings, SpikeDetector
+from alerts.types import severity_rank
+
+
+def detect_series(points: Iterable[tuple[datetime, float, str]], detector: DetectorSettings,
+                  settings: IncidentSettings) -> Iterator[dict[str, Any]]:
+    """`points` are (bucket start, value, the timestamp as written); alerts echo the timestamp as written."""
+    spike: SpikeDetector | None = None
+    pending: list[tuple[datetime, float, str]] = []
+    episode_severity: str | None = None
+    quiet = 0
+    for when, value, label in points:
+        if spike is None:
+            pending.append((when, value, label))
+            if len(pending) < 2:
+                continue
+            spacing = int((pending[1][0] - pending[0][0]).total_seconds())
+            spike = SpikeDetector(replace(detector, bucket_seconds=spacing) if spacing > 0 else detector)
+            todo, pending = pending, []
+        else:
+            todo = [(when, value, label)]
+        for bucket, count, written in todo:
+            verdict = spike.update(bucket, count)
+            if verdict.anomalous:
+                quiet = 0
+                if severity_rank(verdict.severity) > severity_rank(episode_severity):
+                    event = "opened" if episode_severity is None else "escalated"
+                    episode_severity = verdict.severity
+                    yield {"timestamp": written, "value": count, "baseline": verdict.expected,
+                           "severity": verdict.severity, "event": event, "p_value": verdict.p_value}
+            elif episode_severity is not None:
+                quiet += 1
+                if quiet >= settings.resolve_after_buckets:
+                    episode_severity, quiet = None, 0

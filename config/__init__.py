@@ -1,0 +1,1 @@
+"""Data only: the example config, lexicons, playbooks and models, installed as `listener_config`."""

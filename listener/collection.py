@@ -1,0 +1,109 @@
+"""One collection round: collectors -> analyzers -> store, feed by feed, one bad feed never hurting the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from analyzers import Analyzer, Mention
+from collectors import CollectResult, FeedSource, collect_feed
+from collectors.fetcher import USER_AGENT, make_client
+from listener.clock import Clock
+from listener.config import Config
+from listener.routing import notifications_for
+from listener.store import Store
+from listener.store.codec import ts
+
+log = logging.getLogger("listener.collect")
+UNHEALTHY_AFTER = 3  # consecutive failures before the PR team hears that a feed is down
+
+
+@dataclass(frozen=True)
+class FeedReport:
+    feed: str
+    items: int
+    new: int
+    error: str | None
+    not_modified: bool = False
+
+    def as_dict(self) -> dict:
+        return {"feed": self.feed, "items": self.items, "new": self.new, "error": self.error,
+                "not_modified": self.not_modified}
+
+
+def analyze_items(analyzer: Analyzer, result: CollectResult, source: FeedSource, store: Store) -> list[Mention]:
+    """Analyse only items not stored yet: re-fetching a feed costs no NLP."""
+    known = store.known_mention_ids(item.item_id for item in result.items)
+    mentions = []
+    for item in result.items:
+        if item.item_id in known:
+            continue
+        mention = analyzer.analyze(item, feed_brand=source.brand, official=source.official)
+        if mention is not None:
+            mentions.append(mention)
+    return mentions
+
+
+def store_result(config: Config, store: Store, result: CollectResult, source: FeedSource,
+                 mentions: list[Mention], clock: Clock) -> tuple[list[Mention], bool | None]:
+    """Save new mentions and the feed's state; returns new mentions and a health change (True: recovered)."""
+    new = store.save_mentions(mentions) if mentions else []
+    previous = store.feed_state(source.name)
+    was_notified = bool(previous and _unhealthy_flag(store, source.name))
+    health_change = None
+    now = clock()
+    with store.transaction() as conn:
+        store.save_feed_state(result.state, url=source.url, items_seen=len(result.items), new_mentions=len(new),
+                              now=now, conn=conn)
+        if result.error and result.state.consecutive_failures >= UNHEALTHY_AFTER and not was_notified:
+            store.set_feed_unhealthy_notified(source.name, True, conn)
+            health_change = False
+        elif not result.error and was_notified:
+            store.set_feed_unhealthy_notified(source.name, False, conn)
+            health_change = True
+        if health_change is not None:
+            event = "feed.recovered" if health_change else "feed.unhealthy"
+            payload = {"event": event, "feed": source.name, "brand": source.brand,
+                       "error": result.error, "consecutive_failures": result.state.consecutive_failures,
+                       "last_success_at": ts(result.state.last_success_at), "sent_at": ts(now)}
+            for notification in notifications_for(config, event, payload, now=now, brand=source.brand):
+                store.enqueue(notification, conn)
+    return new, health_change
+
+
+def _unhealthy_flag(store: Store, feed: str) -> bool:
+    row = store.conn.execute("SELECT unhealthy_notified FROM feeds WHERE feed = ?", (feed,)).fetchone()
+    return bool(row and row[0])
+
+
+async def collect_round(config: Config, store: Store, analyzer: Analyzer, clock: Clock, *,
+                        feeds: list[FeedSource] | None = None, progress: bool = False) -> list[FeedReport]:
+    """Fetch every feed concurrently (bounded), then analyse and store each in turn."""
+    feeds = list(feeds if feeds is not None else config.feeds)
+    limit = asyncio.Semaphore(config.collector.concurrency)
+    reports: list[FeedReport] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(feeds), desc="采集 collect", unit="feed", leave=False)
+    async with make_client(user_agent=config.collector.user_agent or USER_AGENT,
+                           proxy=config.collector.proxy.reveal() if config.collector.proxy else None) as client:
+        async def one(source: FeedSource) -> tuple[FeedSource, CollectResult]:
+            async with limit:
+                return source, await collect_feed(client, source, store.feed_state(source.name),
+                                                  now=clock(), tz=config.timezone)
+
+        for next_done in asyncio.as_completed([one(f) for f in feeds]):
+            source, result = await next_done
+            mentions = analyze_items(analyzer, result, source, store)
+            new, _ = store_result(config, store, result, source, mentions, clock)
+            if result.error:
+                log.warning("feed %s: %s", source.name, result.error)
+            reports.append(FeedReport(source.name, len(result.items), len(new), result.error, result.not_modified))
+            if bar:
+                bar.update(1)
+    if bar:
+        bar.close()
+    return sorted(reports, key=lambda r: r.feed)

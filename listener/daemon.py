@@ -1,0 +1,160 @@
+"""The daemon: APScheduler jobs per feed, plus detection, delivery and the daily digest.
+
+Network I/O runs on the event loop; analysis and database writes run on one writer thread (SQLite
+has one writer at a time anyway); delivery has its own thread and connection, so a slow channel
+never holds up collection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from alerts.playbook import load_playbooks
+from analyzers import Analyzer
+from collectors import FeedSource, collect_feed
+from collectors.fetcher import USER_AGENT, make_client
+from listener.clock import Clock, utcnow
+from listener.collection import analyze_items, store_result
+from listener.config import Config
+from listener.delivery import deliver_due
+from listener.detection import detect
+from listener.digests import build_digests
+from listener.lock import DaemonLock
+from listener.store import Store
+
+log = logging.getLogger("listener.daemon")
+DETECT_EVERY = 60
+DELIVER_EVERY = 15
+STOP_GRACE = 10.0
+
+
+class Daemon:
+    def __init__(self, config: Config, *, clock: Clock = utcnow):
+        self.config = config
+        self.clock = clock
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="listener-writer")
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="listener-delivery")
+        self._running: set[asyncio.Task[Any]] = set()
+        self._stop = asyncio.Event()
+
+    async def _on(self, pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+
+    def _job(self, name: str, body: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """Wrap a job: track it for a graceful stop, time it, record its outcome, never let it kill the loop."""
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task:
+                self._running.add(task)
+            started, error = time.monotonic(), None
+            try:
+                await body()
+            except Exception as exc:  # a job failing must not stop the daemon; it is logged and recorded
+                error = f"{type(exc).__name__}: {exc}"
+                log.exception("job %s failed", name)
+            finally:
+                if task:
+                    self._running.discard(task)
+            await self._on(self._writer, lambda: self.store.record_job(
+                name, ok=error is None, error=error, seconds=round(time.monotonic() - started, 3), now=self.clock()))
+        return run
+
+    async def _collect(self, source: FeedSource) -> None:
+        state = await self._on(self._writer, self.store.feed_state, source.name)
+        now = self.clock()
+        if state and state.next_attempt_at and state.next_attempt_at > now:
+            log.debug("feed %s backing off until %s", source.name, state.next_attempt_at)
+            return
+        result = await collect_feed(self.client, source, state, now=now, tz=self.config.timezone)
+
+        def save() -> int:
+            mentions = analyze_items(self.analyzer, result, source, self.store)
+            new, _ = store_result(self.config, self.store, result, source, mentions, self.clock)
+            return len(new)
+
+        new = await self._on(self._writer, save)
+        if result.error:
+            log.warning("feed %s: %s", source.name, result.error)
+        else:
+            log.info("feed %s: %d items, %d new mentions", source.name, len(result.items), new)
+
+    async def _detect(self) -> None:
+        await self._on(self._writer, lambda: detect(self.store, self.config, self.playbooks, self.clock()))
+
+    async def _deliver(self) -> None:
+        report = await self._on(self._sender, lambda: deliver_due(self.sender_store, self.config, self.clock()))
+        if report.sent or report.failed or report.retrying:
+            log.info("delivery: %d sent, %d retrying, %d failed", report.sent, report.retrying, report.failed)
+
+    async def _digest(self) -> None:
+        yesterday = (self.clock().astimezone(self.config.timezone) - timedelta(days=1)).date()
+        files = await self._on(self._writer, lambda: build_digests(self.store, self.config, yesterday, self.clock(),
+                                                                   send=True))
+        for f in files:
+            log.info("digest for %s on %s: %s", f.brand, f.day, f.html)
+
+    def _schedule(self, scheduler: AsyncIOScheduler) -> None:
+        now = self.clock()
+        for source in self.config.feeds:
+            interval = source.interval_seconds
+            scheduler.add_job(
+                self._job(f"collect:{source.name}", lambda s=source: self._collect(s)),
+                IntervalTrigger(seconds=interval, jitter=min(30, max(1, interval // 10))),
+                id=f"collect:{source.name}", name=f"collect {source.name}",
+                next_run_time=now + timedelta(seconds=random.uniform(0, min(5, interval / 10))),
+                max_instances=1, coalesce=True, misfire_grace_time=interval,
+            )
+        scheduler.add_job(self._job("detect", self._detect), IntervalTrigger(seconds=DETECT_EVERY), id="detect",
+                          next_run_time=now + timedelta(seconds=10), max_instances=1, coalesce=True)
+        scheduler.add_job(self._job("deliver", self._deliver), IntervalTrigger(seconds=DELIVER_EVERY), id="deliver",
+                          next_run_time=now + timedelta(seconds=2), max_instances=1, coalesce=True)
+        hour, minute = self.config.digest.at
+        scheduler.add_job(self._job("digest", self._digest),
+                          CronTrigger(hour=hour, minute=minute, timezone=self.config.timezone), id="digest",
+                          max_instances=1, coalesce=True, misfire_grace_time=3600)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stop.set)
+        self.store = await self._on(self._writer, Store, self.config.store_path)
+        self.sender_store = await self._on(self._sender, Store, self.config.store_path)
+        self.analyzer = await self._on(self._writer, lambda: Analyzer(self.config.brands, self.config.sentiment))
+        self.playbooks = load_playbooks()
+        collector = self.config.collector
+        self.client = make_client(user_agent=collector.user_agent or USER_AGENT,
+                                  proxy=collector.proxy.reveal() if collector.proxy else None)
+        scheduler = AsyncIOScheduler(timezone=self.config.timezone)
+        self._schedule(scheduler)
+        scheduler.start()
+        log.info("listener running: %d feeds, %d brands, %d channels, store %s", len(self.config.feeds),
+                 len(self.config.brands), len(self.config.channels), self.config.store_path)
+        await self._stop.wait()
+        log.info("stopping: waiting up to %.0fs for %d running jobs", STOP_GRACE, len(self._running))
+        scheduler.shutdown(wait=False)
+        if self._running:
+            await asyncio.wait(list(self._running), timeout=STOP_GRACE)
+        await self.client.aclose()
+        await self._on(self._writer, self.store.close)
+        await self._on(self._sender, self.sender_store.close)
+        self._writer.shutdown(wait=True)
+        self._sender.shutdown(wait=True)
+        log.info("stopped")
+
+
+def run_daemon(config: Config) -> None:
+    """Take the database lock, then run until SIGTERM or SIGINT."""
+    with DaemonLock(config.store_path):
+        asyncio.run(Daemon(config).run())

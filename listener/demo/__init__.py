@@ -1,0 +1,1 @@
+"""The offline demo: bundled sample posts served locally, run through the whole pipeline."""

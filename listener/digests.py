@@ -1,0 +1,72 @@
+"""The digest job: build each brand's daily digest from the store, archive it, queue it for channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from alerts.digest import DayCounts, build_digest, render_html, render_markdown
+from listener.config import Config
+from listener.routing import notifications_for
+from listener.store import Store
+from listener.store.codec import ts
+
+
+@dataclass(frozen=True)
+class DigestFiles:
+    brand: str
+    day: str
+    html: Path
+    markdown: Path
+    json: Path
+    volume: int
+    negative: int
+
+
+def day_bounds(day: date, config: Config) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=config.timezone)
+    return start, start + timedelta(days=1)
+
+
+def _safe_name(brand: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in brand)
+
+
+def build_digests(store: Store, config: Config, day: date, now: datetime, *, brands: list[str] | None = None,
+                  send: bool = False) -> list[DigestFiles]:
+    out = []
+    config.digest.dir.mkdir(parents=True, exist_ok=True)
+    for spec in config.brands:
+        if brands and spec.name not in brands:
+            continue
+        start, end = day_bounds(day, config)
+        mentions = [m for m in store.mentions(brand=spec.name, since=start, until=end, limit=None) if not m.official]
+        previous = DayCounts(**store.daily_counts(spec.name, since=start - timedelta(days=1), until=start))
+        week = store.daily_counts(spec.name, since=start - timedelta(days=7), until=start)
+        week_average = DayCounts(**{k: round(v / 7) for k, v in week.items()})
+        incidents = [i for i in store.incidents(brand=spec.name, since=start) if i.opened_at < end]
+        warnings = [f"{row['feed']}: 连续失败 {row['consecutive_failures']} 次（{row['last_error']}）"
+                    for row in store.feed_rows() if (row["consecutive_failures"] or 0) > 0]
+        digest = build_digest(spec.name, day, mentions, previous=previous, week_average=week_average,
+                              incidents=incidents, tz=config.timezone, generated_at=now, feed_warnings=warnings)
+        stem = config.digest.dir / f"{day.isoformat()}-{_safe_name(spec.name)}"
+        html, markdown, json_text = render_html(digest), render_markdown(digest), digest.to_json()
+        files = DigestFiles(spec.name, day.isoformat(), stem.with_suffix(".html"), stem.with_suffix(".md"),
+                            stem.with_suffix(".json"), digest.counts.volume, digest.counts.negative)
+        files.html.write_text(html, encoding="utf-8")
+        files.markdown.write_text(markdown, encoding="utf-8")
+        files.json.write_text(json_text, encoding="utf-8")
+        store.save_digest(brand=spec.name, day=day.isoformat(), html_path=str(files.html), markdown=markdown,
+                          json_text=json_text, now=now)
+        if send:
+            payload = {"event": "digest", "brand": spec.name, "day": day.isoformat(), "markdown": markdown,
+                       "counts": {"volume": digest.counts.volume, "negative": digest.counts.negative,
+                                  "neutral": digest.counts.neutral, "positive": digest.counts.positive,
+                                  "negative_share": digest.counts.negative_share},
+                       "keywords": digest.keywords, "sent_at": ts(now)}
+            with store.transaction() as conn:
+                for notification in notifications_for(config, "digest", payload, now=now, brand=spec.name):
+                    store.enqueue(notification, conn)
+        out.append(files)
+    return out

@@ -1,0 +1,205 @@
+"""The settings registry: every config key, its type, default and help, in one place.
+
+It drives validation (unknown keys rejected, types checked), `check-config` output and the
+configuration reference in README.md (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from listener.durations import parse_duration
+
+Parser = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    parse: Parser
+    default: Any = None
+    help: str = ""
+    required: bool = False
+    secret: bool = False
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _nonempty(value: Any) -> str:
+    if not _string(value).strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _int(minimum: int) -> Parser:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _fraction(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"expected a number between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings, got {value!r}")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _duration(minimum: int = 0) -> Parser:
+    def parse(value: Any) -> int:
+        seconds = parse_duration(value)
+        if seconds < minimum:
+            raise ValueError(f"{value!r} is too short (at least {minimum}s)")
+        return seconds
+    return parse
+
+
+def _choice(*options: str) -> Parser:
+    def parse(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"{value!r} is not one of {', '.join(options)}")
+        return value
+    return parse
+
+
+def _url(value: Any) -> str:
+    text = _nonempty(value)
+    if not re.match(r"^https?://[^\s/]+", text, re.IGNORECASE):
+        raise ValueError(f"{text!r} is not an http(s) URL")
+    return text
+
+
+def _clock(value: Any) -> tuple[int, int]:
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", _string(value).strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a time of day (HH:MM)")
+    return int(match[1]), int(match[2])
+
+
+def _listen(value: Any) -> tuple[str, int]:
+    match = re.fullmatch(r"\[?([\w.:-]+?)\]?:(\d{1,5})", _string(value).strip())
+    if not match or not 0 < int(match[2]) < 65536:
+        raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:8080)")
+    return match[1], int(match[2])
+
+
+def _zone(value: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(_nonempty(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a time zone (e.g. Asia/Shanghai)") from None
+
+
+def _log_level(value: Any) -> str:
+    level = _string(value).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError(f"{value!r} is not one of debug, info, warning, error")
+    return level
+
+
+CHANNEL_TYPES = ("webhook",)  # email, dingtalk, feishu, wecom, slack arrive with the delivery issue
+EVENTS = ("incident.opened", "incident.escalated", "incident.resolved", "feed.unhealthy", "feed.recovered",
+          "digest")
+
+
+def _events(value: Any) -> tuple[str, ...]:
+    events = _strings(value)
+    for event in events:
+        if event not in EVENTS:
+            raise ValueError(f"{event!r} is not an event ({', '.join(EVENTS)})")
+    return events
+
+
+# Top-level keys that are not tables.
+TOP = {
+    "timezone": Setting("timezone", _zone, "Asia/Shanghai", "Zone for naive feed dates, digests and display"),
+}
+
+# section -> (is an array of tables, its settings)
+SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
+    "store": (False, {s.key: s for s in [
+        Setting("path", _nonempty, "listener.db", "SQLite file; relative to the config file"),
+    ]}),
+    "logging": (False, {s.key: s for s in [
+        Setting("level", _log_level, "INFO", "debug, info, warning or error; logs go to stderr"),
+    ]}),
+    "brands": (True, {s.key: s for s in [
+        Setting("name", _nonempty, required=True, help="Display name; unique"),
+        Setting("aliases", _strings, [], "Other names, products, English or traditional forms"),
+        Setting("exclude", _strings, [], "Phrases whose occurrences of the name do not count (栖云路)"),
+    ]}),
+    "feeds": (True, {s.key: s for s in [
+        Setting("name", _nonempty, required=True, help="Unique name, used in logs and `--feed`"),
+        Setting("url", _url, required=True, help="RSS/Atom/RDF/JSON Feed URL (format auto-detected)"),
+        Setting("interval", _duration(10), "5m", "How often to fetch; at least 10s"),
+        Setting("kind", _choice("feed"), "feed", "feed (html and json sources arrive with the collectors issue)"),
+        Setting("official", _bool, False, "The brand's own account: its posts are the brand's responses"),
+        Setting("brand", _nonempty, None, "Every post of this feed is about this brand (no name needed)"),
+        Setting("timeout", _duration(1), "20s", "Give up on one fetch after this long"),
+    ]}),
+    "collector": (False, {s.key: s for s in [
+        Setting("user_agent", _nonempty, None, "User-Agent header sent to sources"),
+        Setting("proxy", _nonempty, None, "HTTP(S) proxy URL for fetching", secret=True),
+        Setting("concurrency", _int(1), 8, "Feeds fetched at once"),
+        Setting("max_bytes", _int(1024), 10 * 1024 * 1024, "Largest document accepted, in bytes"),
+    ]}),
+    "sentiment": (False, {s.key: s for s in [
+        Setting("engine", _choice("snownlp"), "snownlp", "Sentiment engine"),
+        Setting("negative_below", _fraction, 0.35, "Scores below this are negative"),
+        Setting("positive_above", _fraction, 0.65, "Scores above this are positive"),
+    ]}),
+    "detector": (False, {s.key: s for s in [
+        Setting("bucket", _duration(60), "10m", "Counting bucket"),
+        Setting("baseline", _duration(3600), "7d", "How much history the baseline looks at"),
+        Setting("min_count", _int(1), 5, "Never alert below this many negative mentions in a bucket"),
+        Setting("warmup", _duration(0), "1d", "History a brand needs before it can alert"),
+        Setting("resolve_after", _duration(60), "1h", "Quiet time after which an incident resolves"),
+        Setting("horizon", _duration(60), "1h", "Spikes older than this are history, never a new alert"),
+    ]}),
+    "channels": (True, {s.key: s for s in [
+        Setting("name", _nonempty, required=True, help="Unique; `listener test-channel NAME`"),
+        Setting("type", _choice(*CHANNEL_TYPES), required=True, help="webhook"),
+        Setting("url", _url, None, "Where to POST"),
+        Setting("secret", _nonempty, None, "HMAC key for X-Listener-Signature; use ${ENV}", secret=True),
+        Setting("brands", _strings, [], "Only these brands (default: all)"),
+        Setting("min_severity", _choice("warning", "critical"), "warning", "Lowest severity sent"),
+        Setting("events", _events, ["incident.opened", "incident.escalated", "incident.resolved",
+                                    "feed.unhealthy", "feed.recovered"], "Events sent; add \"digest\""),
+    ]}),
+    "digest": (False, {s.key: s for s in [
+        Setting("at", _clock, "08:30", "Local time the daily digest is built (HH:MM)"),
+        Setting("to", _strings, [], "Email recipients (email delivery arrives with the delivery issue)"),
+        Setting("dir", _nonempty, "digests", "Where digest files are archived; relative to the store"),
+    ]}),
+    "web": (False, {s.key: s for s in [
+        Setting("listen", _listen, "127.0.0.1:8080", "Dashboard address"),
+        Setting("base_url", _url, None, "Public URL of the dashboard, for links in alerts"),
+    ]}),
+}
+
+SECRET_KEYS = {f"{section}.{key}" for section, (_, fields) in SECTIONS.items()
+               for key, s in fields.items() if s.secret}

@@ -1,0 +1,73 @@
+"""Numbered schema migrations; each runs once, in order, inside a transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+# Written out rather than via enable_fts(): executescript() would commit our migration transaction halfway.
+FTS_STATEMENTS = [
+    "CREATE VIRTUAL TABLE mentions_fts USING fts5(title, text, content=[mentions], content_rowid=rowid,"
+    " tokenize='trigram')",
+    "CREATE TRIGGER mentions_ai AFTER INSERT ON mentions BEGIN"
+    " INSERT INTO mentions_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text); END",
+    "CREATE TRIGGER mentions_ad AFTER DELETE ON mentions BEGIN"
+    " INSERT INTO mentions_fts (mentions_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);"
+    " END",
+    "CREATE TRIGGER mentions_au AFTER UPDATE ON mentions BEGIN"
+    " INSERT INTO mentions_fts (mentions_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);"
+    " INSERT INTO mentions_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text); END",
+]
+
+
+def _initial(db: sqlite_utils.Database) -> None:
+    db["feeds"].create({
+        "feed": str, "url": str, "etag": str, "last_modified": str, "last_success_at": str,
+        "last_error": str, "last_error_at": str, "consecutive_failures": int, "next_attempt_at": str,
+        "items_seen": int, "new_mentions": int, "unhealthy_notified": int, "updated_at": str,
+    }, pk="feed")
+    db["mentions"].create({
+        "mention_id": str, "feed": str, "url": str, "title": str, "text": str, "clean_text": str,
+        "author": str, "published_at": str, "published_ts": int, "fetched_at": str, "sentiment": float,
+        "label": str, "keywords": str, "signals": str, "urls": str, "handles": str, "topics": str,
+        "emoticons": str, "metrics": str, "reach": int, "simhash": int, "official": int,
+        "had_published_at": int,
+    }, pk="mention_id", not_null={"feed", "published_at", "published_ts", "label"})
+    db["mentions"].create_index(["published_ts"])
+    db["mentions"].create_index(["feed", "published_ts"])
+    # Trigram tokens make substring search work for Chinese, which has no spaces between words.
+    for statement in FTS_STATEMENTS:
+        db.execute(statement)
+    db["mention_brands"].create({
+        "mention_id": str, "brand": str, "spans": str, "published_ts": int, "label": str, "official": int,
+    }, pk=("mention_id", "brand"), foreign_keys=[("mention_id", "mentions", "mention_id")])
+    db["mention_brands"].create_index(["brand", "published_ts"])
+    db["incidents"].create({
+        "incident_id": str, "brand": str, "status": str, "severity": str, "opened_at": str, "updated_at": str,
+        "window_start": str, "window_end": str, "negative": int, "baseline": float, "volume": int,
+        "peak_bucket_negative": int, "quiet_buckets": int, "notified_negative": int, "notified_severity": str,
+        "resolved_at": str, "acknowledged_at": str,
+    }, pk="incident_id")
+    db["incidents"].create_index(["brand", "status"])
+    db["detector_cursors"].create({"brand": str, "cursor": str, "updated_at": str}, pk="brand")
+    db["outbox"].create({
+        "delivery_id": str, "channel": str, "event": str, "incident_id": str, "payload": str, "status": str,
+        "attempts": int, "next_attempt_at": str, "created_at": str, "sent_at": str, "last_error": str,
+    }, pk="delivery_id", not_null={"channel", "event", "payload", "status"})
+    db["outbox"].create_index(["status", "next_attempt_at"])
+    db["deliveries"].create({
+        "id": int, "delivery_id": str, "channel": str, "attempted_at": str, "ok": int, "error": str,
+    }, pk="id", foreign_keys=[("delivery_id", "outbox", "delivery_id")])
+    db["deliveries"].create_index(["delivery_id"])
+    db["digests"].create({
+        "digest_id": str, "brand": str, "day": str, "html_path": str, "markdown": str, "json": str,
+        "created_at": str,
+    }, pk="digest_id")
+    db["jobs"].create({"job": str, "last_run_at": str, "last_ok": int, "last_error": str, "seconds": float},
+                      pk="job")
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+    (1, "initial schema", _initial),
+]

@@ -1,0 +1,89 @@
+"""Analyzers on Chinese text: normalisation, brand matching with exclusions, signals, the Mention they build."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from analyzers import Analyzer, BrandSpec
+from analyzers.brands import BrandMatcher
+from analyzers.normalize import normalize
+from analyzers.simhash import distance, simhash
+from collectors import RawItem
+
+BRAND = BrandSpec(name="栖云乳业", aliases=("栖云", "栖云牛奶", "栖云纯牛奶", "Qiyun Dairy"),
+                  exclude=("栖云路", "栖云山"))
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer([BRAND])
+
+
+def test_normalize_traditional_fullwidth_pinyin_and_social_furniture() -> None:
+    raw = "<p>棲雲乳業的牛奶喝了肚子痛[怒] 技術(shù) @小鹿愛喝奶 #棲雲牛奶# https://t.cn/Ab1 ＡＢＣ１２３</p>"
+    result = normalize("", raw)
+    assert "栖云乳业的牛奶喝了肚子痛" in result.clean
+    assert "技术" in result.clean and "(shù)" not in result.clean
+    assert "ABC123" in result.clean
+    assert result.urls == ("https://t.cn/Ab1",) and "t.cn" not in result.clean
+    assert result.handles == ("小鹿爱喝奶",)
+    assert result.topics == ("栖云牛奶",)
+    assert result.emoticons == ("怒",)
+    assert result.display.startswith("棲雲乳業")  # what the author wrote is kept for display
+
+
+def test_hostile_markup_becomes_inert_text() -> None:
+    result = normalize("", "<p>栖云牛奶</p><script>alert(1)</script>&lt;img src=x onerror=alert(1)&gt;\x00\u202e")
+    assert "alert(1)</script>" not in result.display
+    assert "<img src=x onerror=alert(1)>" in result.display  # shown as text, escaped when rendered
+    assert "\x00" not in result.display and "\u202e" not in result.display
+
+
+def test_brand_matching_forms_and_exclusions() -> None:
+    matcher = BrandMatcher([BRAND])
+    assert matcher.match("qiyun dairy 的新品")[0].spans == ((0, 11),)
+    assert matcher.match("栖云路堵车了") == ()
+    assert matcher.match("去栖云山爬山") == ()
+    both = matcher.match("栖云路上买了一箱栖云纯牛奶")
+    assert len(both) == 1 and both[0].spans == ((8, 13),)
+    trad = normalize("", "棲雲純牛奶壞了").clean
+    assert matcher.match(trad)[0].brand == "栖云乳业"
+
+
+def test_analyze_builds_a_mention_with_signals(analyzer: Analyzer) -> None:
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    item = RawItem(feed="weibo", item_id="x1", url="https://weibo.com/1", title="",
+                   text="孩子喝了栖云纯牛奶上吐下泻，已经住院了，已投诉到12315！[怒]", author="杭州妈妈",
+                   published_at=None, fetched_at=now, metrics={"followers": 1000, "reposts": 20})
+    mention = analyzer.analyze(item)
+    assert mention is not None
+    assert mention.published_at == now and not mention.had_published_at
+    assert [b.brand for b in mention.brands] == ["栖云乳业"]
+    assert {s.category for s in mention.signals} >= {"product_safety", "regulatory"}
+    assert 0.0 <= mention.sentiment <= 1.0
+    assert mention.reach == 1200
+    assert "栖云纯牛奶" not in mention.keywords
+
+
+def test_unrelated_post_is_not_a_mention_unless_feed_is_assigned(analyzer: Analyzer) -> None:
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    item = RawItem(feed="official", item_id="x2", url=None, title="", text="今天天气很好", author=None,
+                   published_at=now, fetched_at=now)
+    assert analyzer.analyze(item) is None
+    assigned = analyzer.analyze(item, feed_brand="栖云乳业", official=True)
+    assert assigned is not None and assigned.official and assigned.brands[0].brand == "栖云乳业"
+
+
+def test_simhash_folds_reposts_but_not_different_posts() -> None:
+    a = simhash("孩子喝了栖云纯牛奶后呕吐腹泻，批次20261108B，大家注意！")
+    b = simhash("转发：孩子喝了栖云纯牛奶后呕吐腹泻，批次20261108B，大家注意！！")
+    c = simhash("栖云酸奶的新口味草莓味很好喝，早餐必备")
+    assert distance(a, b) <= 6 < distance(a, c)
+
+
+def test_analyze_text_reports_label_keywords_and_signals(analyzer: Analyzer) -> None:
+    result = analyzer.analyze_text("这牛奶变质发臭，喝完拉肚子，客服还踢皮球，太恶心了")
+    assert result.label == "negative"
+    assert "product_safety" in result.signals

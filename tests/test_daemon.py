@@ -1,0 +1,94 @@
+"""The daemon as a real process: collects at start, one per database, stops cleanly, restarts after kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>
+<item><title>栖云牛奶今天打折</title><guid>g1</guid><link>https://x.example/1</link>
+<description>栖云牛奶今天打折，买了两箱</description></item>
+<item><title>栖云酸奶</title><guid>g2</guid><link>https://x.example/2</link><description>栖云酸奶有点贵</description></item>
+</channel></rss>""".encode()
+
+
+def start(config: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "listener", "run", "--config", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_mentions(db: Path, expected: int, timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    count = 0
+    while time.monotonic() < deadline:
+        if db.exists():
+            try:
+                with sqlite3.connect(db) as conn:
+                    count = conn.execute("SELECT count(*) FROM mentions").fetchone()[0]
+            except sqlite3.OperationalError:
+                count = 0
+            if count >= expected:
+                return count
+        time.sleep(0.3)
+    return count
+
+
+def test_daemon_lifecycle(write_config, feeds, tmp_path: Path) -> None:
+    server, routes = feeds
+    routes.serve("/weibo", RSS)
+    config = write_config(f"""
+        [store]
+        path = "daemon.db"
+        [logging]
+        level = "info"
+        [[brands]]
+        name = "栖云乳业"
+        aliases = ["栖云牛奶", "栖云酸奶"]
+        [[feeds]]
+        name = "weibo"
+        url = "{server.url}/weibo"
+        interval = "10s"
+    """)
+    db = tmp_path / "daemon.db"
+    first = start(config)
+    try:
+        assert wait_for_mentions(db, 2) == 2, first.stderr.read() if first.poll() is not None else "no mentions"
+        second = subprocess.run([sys.executable, "-m", "listener", "run", "--config", str(config)],
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert "already running" in second.stderr and len(second.stderr.strip().splitlines()) == 1
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+        assert "stopped" in first.stderr.read()
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+
+    # kill -9 leaves no lock behind that blocks a restart, and nothing is stored twice.
+    third = start(config)
+    try:
+        time.sleep(4)
+        os.kill(third.pid, signal.SIGKILL)
+        third.wait(timeout=10)
+    finally:
+        if third.poll() is None:
+            third.kill()
+    fourth = start(config)
+    try:
+        time.sleep(4)
+        assert fourth.poll() is None, fourth.stderr.read()
+        fourth.send_signal(signal.SIGINT)
+        assert fourth.wait(timeout=30) == 0
+    finally:
+        if fourth.poll() is None:
+            fourth.kill()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == 2
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT last_ok FROM jobs WHERE job = 'collect:weibo'").fetchone()[0] == 1
