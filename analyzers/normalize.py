@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -47,8 +48,6 @@ def html_to_text(value: str) -> str:
     """Visible text of an HTML fragment; plain text passes through untouched."""
     if not _TAG_HINT.search(value):
         return value
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         soup = BeautifulSoup(value, "html.parser")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -17,9 +16,26 @@ RSS = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><titl
 </channel></rss>""".encode()
 
 
-def start(config: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "listener", "run", "--config", str(config)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+class Daemon:
+    """`listener run` as a child process, its stderr captured to a file (pipes would need draining)."""
+
+    def __init__(self, config: Path, log: Path):
+        self.log = log
+        with open(log, "w", encoding="utf-8") as err:
+            self.proc = subprocess.Popen([sys.executable, "-m", "listener", "run", "--config", str(config)],
+                                         stdout=subprocess.DEVNULL, stderr=err)
+
+    def stderr(self) -> str:
+        return self.log.read_text(encoding="utf-8")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+    def cleanup(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def wait_for_mentions(db: Path, expected: int, timeout: float = 60) -> int:
@@ -55,39 +71,32 @@ def test_daemon_lifecycle(write_config, feeds, tmp_path: Path) -> None:
         interval = "10s"
     """)
     db = tmp_path / "daemon.db"
-    first = start(config)
+    first = Daemon(config, tmp_path / "first.log")
     try:
-        assert wait_for_mentions(db, 2) == 2, first.stderr.read() if first.poll() is not None else "no mentions"
+        assert wait_for_mentions(db, 2) == 2, first.stderr()
         second = subprocess.run([sys.executable, "-m", "listener", "run", "--config", str(config)],
                                 capture_output=True, text=True, timeout=60)
         assert second.returncode == 1
         assert "already running" in second.stderr and len(second.stderr.strip().splitlines()) == 1
-        first.send_signal(signal.SIGTERM)
-        assert first.wait(timeout=30) == 0
-        assert "stopped" in first.stderr.read()
+        assert first.stop(signal.SIGTERM) == 0
+        assert "stopped" in first.stderr()
     finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait()
+        first.cleanup()
 
     # kill -9 leaves no lock behind that blocks a restart, and nothing is stored twice.
-    third = start(config)
+    third = Daemon(config, tmp_path / "third.log")
     try:
         time.sleep(4)
-        os.kill(third.pid, signal.SIGKILL)
-        third.wait(timeout=10)
+        third.stop(signal.SIGKILL, timeout=10)
     finally:
-        if third.poll() is None:
-            third.kill()
-    fourth = start(config)
+        third.cleanup()
+    fourth = Daemon(config, tmp_path / "fourth.log")
     try:
         time.sleep(4)
-        assert fourth.poll() is None, fourth.stderr.read()
-        fourth.send_signal(signal.SIGINT)
-        assert fourth.wait(timeout=30) == 0
+        assert fourth.proc.poll() is None, fourth.stderr()
+        assert fourth.stop(signal.SIGINT) == 0
     finally:
-        if fourth.poll() is None:
-            fourth.kill()
+        fourth.cleanup()
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == 2
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -50,21 +50,19 @@ def schedule(data: dict[str, Any], now: datetime, seed: int = 7) -> list[SampleP
     """Place every post in time (deterministic for a given `now`)."""
     rng = random.Random(seed)
     quiet_before = now - timedelta(hours=3)
-    crisis_start = now - timedelta(minutes=170)
+    crisis = [raw for raw in data["posts"] if raw["phase"] == "crisis"]
+    # The first parent's post opens the story; most of the wave lands in the last 80 minutes, densest at
+    # the end, as a story going viral does. Posts keep their story order (reactions follow statements).
+    wave = sorted(now - timedelta(minutes=80 * (1 - rng.random() ** 0.5), seconds=30) for _ in crisis[1:])
+    crisis_times = iter([now - timedelta(minutes=170), *wave])
+    official_times = iter([now - timedelta(minutes=40), now - timedelta(minutes=12)])
     posts = []
-    official_offsets = iter([timedelta(minutes=-40), timedelta(minutes=-12), timedelta(days=1)])
-    crisis_seen = 0
     for raw in data["posts"]:
         phase = raw["phase"]
         if phase == "crisis":
-            if crisis_seen == 0:
-                when = crisis_start  # the first parent's post
-            else:
-                # Most of the wave lands in the last 80 minutes, densest at the end: a story going viral.
-                when = now - timedelta(minutes=80 * (1 - rng.random() ** 0.5)) - timedelta(seconds=30)
-            crisis_seen += 1
+            when = next(crisis_times)
         elif phase == "official":
-            when = now + next(official_offsets, timedelta(days=1))
+            when = next(official_times, now + timedelta(days=1))  # the follow-up is not out yet
         else:
             when = _ordinary_time(rng, now, quiet_before)
         metrics = {k: int(raw.get(k) or 0) for k in ("followers", "reposts", "comments", "likes")}
