@@ -52,7 +52,9 @@ class DigestPost:
 class Digest:
     brand: str
     day: str
-    generated_at: str
+    generated_at: str  # UTC, ISO 8601
+    generated_local: str  # the same moment in the digest's zone, for people
+    timezone: str
     counts: DayCounts
     previous: DayCounts
     week_average: DayCounts
@@ -101,6 +103,7 @@ def build_digest(
             slot[mention.label] += 1
     return Digest(
         brand=brand, day=day.isoformat(), generated_at=iso(generated_at) or "",
+        generated_local=generated_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), timezone=str(tz),
         counts=count_labels(mentions), previous=previous, week_average=week_average, hourly=hourly,
         keywords=top_keywords(mentions, 12),
         top_negative=_posts([m for m in mentions if m.label == "negative"], tz),
