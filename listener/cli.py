@@ -359,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.log_level and args.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise CommandError(f"--log-level: {args.log_level!r} is not debug, info, warning or error", EXIT_USAGE)
         if args.command == "demo":
-            setup_logging(args.log_level or "WARNING")
+            setup_logging(args.log_level or "ERROR")  # the tour narrates; logs would repeat it
             return handler(args, None)
         config = load_config(args.config)
         setup_logging(args.log_level or config.log_level)
