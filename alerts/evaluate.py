@@ -68,6 +68,8 @@ def evaluate_brand(
             active = advance(active, verdict, now=now, closed=closed, settings=settings)
         if closed:
             new_cursor = bucket.start
+        if active is not None and active.status == "resolved":
+            break  # report the resolution first; a later spike opens a new incident on the next run
     if active is None:
         return Evaluation(None, None, new_cursor, verdicts, False)
     active = _with_totals(active, buckets, verdicts, span, now)
@@ -81,7 +83,7 @@ def _with_totals(incident: Incident, buckets: list[BucketCount], verdicts: list[
                  now: datetime) -> Incident:
     """Counts over the incident's window, from its first anomalous bucket to the latest (or its resolution)."""
     end = incident.resolved_at or now
-    inside = [(b, v) for b, v in zip(buckets, verdicts, strict=True)
+    inside = [(b, v) for b, v in zip(buckets[: len(verdicts)], verdicts, strict=True)
               if incident.window_start <= b.start < end]
     if not inside:
         return incident

@@ -125,3 +125,22 @@ def test_webhook_signature_round_trip_and_replay_window() -> None:
     assert not verify("k", "1700000000", body + b" ", signature, now=1700000010)
     assert not verify("other", "1700000000", body, signature, now=1700000010)
     assert not verify("k", "1700000000", body, signature, now=1700009999)  # stale: a replay
+
+
+def test_resolution_and_a_new_spike_in_one_run_are_two_incidents() -> None:
+    series = with_spike(quiet_series(3 * 144 + 30), 3 * 144 - 2, [20, 20])
+    first_now = series[3 * 144].start + timedelta(seconds=1)
+    opened = evaluate_brand("b", series[: 3 * 144 + 1], incident=None, cursor=None, now=first_now,
+                            detector=DETECTOR, settings=INCIDENTS)
+    assert opened.event == "incident.opened"
+    # The daemon was down; when it comes back the first spike has ended and a second one is under way.
+    later = with_spike(series, 3 * 144 + 25, [25, 25, 25])
+    now = later[-1].start + BUCKET
+    resolved = evaluate_brand("b", later, incident=opened.incident, cursor=opened.cursor, now=now,
+                              detector=DETECTOR, settings=INCIDENTS)
+    assert resolved.event == "incident.resolved"
+    assert resolved.incident.incident_id == opened.incident.incident_id
+    reopened = evaluate_brand("b", later, incident=resolved.incident, cursor=resolved.cursor, now=now,
+                              detector=DETECTOR, settings=INCIDENTS)
+    assert reopened.event == "incident.opened"
+    assert reopened.incident.incident_id != opened.incident.incident_id
