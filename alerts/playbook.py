@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections import Counter
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from alerts.errors import AlertError
+from analyzers.resources import bundled, read_toml
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,9 @@ class Playbook:
 
 def load_playbooks(path: str | Path | None = None) -> dict[str, Playbook]:
     """Playbooks keyed by signal category; `default` must exist."""
-    source = Path(path) if path else files("listener_config") / "playbooks.toml"
+    source: Any = Path(path) if path else bundled("playbooks.toml")
     try:
-        tables = tomllib.loads(source.read_text(encoding="utf-8"))
+        tables = read_toml(source)
     except (OSError, ValueError) as exc:
         raise AlertError(f"playbook: cannot read {source}: {exc}") from exc
     playbooks = {}

@@ -49,8 +49,7 @@ def store_result(config: Config, store: Store, result: CollectResult, source: Fe
                  mentions: list[Mention], clock: Clock) -> tuple[list[Mention], bool | None]:
     """Save new mentions and the feed's state; returns new mentions and a health change (True: recovered)."""
     new = store.save_mentions(mentions) if mentions else []
-    previous = store.feed_state(source.name)
-    was_notified = bool(previous and _unhealthy_flag(store, source.name))
+    was_notified = store.feed_unhealthy_notified(source.name)
     health_change = None
     now = clock()
     with store.transaction() as conn:
@@ -70,11 +69,6 @@ def store_result(config: Config, store: Store, result: CollectResult, source: Fe
             for notification in notifications_for(config, event, payload, now=now, brand=source.brand):
                 store.enqueue(notification, conn)
     return new, health_change
-
-
-def _unhealthy_flag(store: Store, feed: str) -> bool:
-    row = store.conn.execute("SELECT unhealthy_notified FROM feeds WHERE feed = ?", (feed,)).fetchone()
-    return bool(row and row[0])
 
 
 async def collect_round(config: Config, store: Store, analyzer: Analyzer, clock: Clock, *,

@@ -199,6 +199,11 @@ class Store:
              new_mentions, ts(now)),
         )
 
+    def feed_unhealthy_notified(self, feed: str) -> bool:
+        """Whether the PR team was told this feed is down (and not yet that it recovered)."""
+        row = self.conn.execute("SELECT unhealthy_notified FROM feeds WHERE feed = ?", (feed,)).fetchone()
+        return bool(row and row[0])
+
     def set_feed_unhealthy_notified(self, feed: str, value: bool, conn: sqlite3.Connection | None = None) -> None:
         (conn or self.conn).execute("UPDATE feeds SET unhealthy_notified = ? WHERE feed = ?", (int(value), feed))
 
