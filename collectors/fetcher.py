@@ -15,9 +15,11 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from collectors.errors import FetchError
+from collectors.politeness import HostLimiter
 
 USER_AGENT = "listener/0.1 (+https://github.com/listener-project/listener; social listening)"
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+MAX_RETRY_WAIT = 60.0  # a longer Retry-After is left to the feed's back-off instead of holding a slot
 
 
 @dataclass(frozen=True)
@@ -115,18 +117,25 @@ async def _fetch_once(
 async def fetch(
     client: httpx.AsyncClient, url: str, *, etag: str | None = None, last_modified: str | None = None,
     max_bytes: int = 10 * 1024 * 1024, timeout: float = 20.0, attempts: int = 3, backoff: float = 1.0,
+    limiter: HostLimiter | None = None,
 ) -> FetchResult:
-    """Fetch with retries on timeouts, 5xx and 429 (exponential back-off with jitter, Retry-After honoured)."""
-    for attempt in range(1, attempts + 1):
+    """Fetch with retries on timeouts, resets, 5xx and 429 (exponential back-off with jitter, Retry-After
+    honoured); each attempt waits for a slot on its host when a limiter is given."""
+    for attempt in range(1, max(1, attempts) + 1):
         try:
-            return await _fetch_once(
-                client, url, etag=etag, last_modified=last_modified, max_bytes=max_bytes, timeout=timeout
-            )
+            if limiter is None:
+                return await _fetch_once(
+                    client, url, etag=etag, last_modified=last_modified, max_bytes=max_bytes, timeout=timeout
+                )
+            async with limiter.slot(url):
+                return await _fetch_once(
+                    client, url, etag=etag, last_modified=last_modified, max_bytes=max_bytes, timeout=timeout
+                )
         except FetchError as exc:
-            if not exc.retryable or attempt == attempts:
+            if not exc.retryable or attempt >= attempts:
                 raise
             delay = exc.retry_after if exc.retry_after is not None else backoff * 2 ** (attempt - 1)
-            if delay > 60:
+            if delay > MAX_RETRY_WAIT:
                 raise  # the server asked us to come back much later: leave it to the feed's back-off
             await asyncio.sleep(delay + random.uniform(0, backoff / 2))
     raise AssertionError("unreachable")

@@ -18,6 +18,11 @@ class FeedSource:
     brand: str | None = None  # every post of this feed is about this brand
     timeout_seconds: float = 20.0
     max_bytes: int = 10 * 1024 * 1024
+    attempts: int = 3  # tries per round on timeouts, resets, 5xx and 429
+    backoff_seconds: float = 1.0  # first retry waits this long, doubling, plus jitter
+    # kind = "html": CSS selectors item/title/link/text/time/author ("css@attr" reads an attribute).
+    # kind = "json": field paths items/id/title/text/url/time/author/followers/reposts/comments/likes.
+    mapping: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class FeedState:
     last_error_at: datetime | None = None
     consecutive_failures: int = 0
     next_attempt_at: datetime | None = None
+    last_warning: str | None = None  # the last round succeeded but the document was damaged
 
 
 @dataclass(frozen=True)

@@ -232,12 +232,17 @@ def cmd_feeds(args: argparse.Namespace, config: Config) -> int:
                   "consecutive_failures": row.get("consecutive_failures", 0),
                   "last_error": row.get("last_error"), "next_attempt_at": row.get("next_attempt_at"),
                   "new_mentions": row.get("new_mentions", 0)}
+        record["kind"] = source.kind
+        record["last_warning"] = row.get("last_warning")
         if args.jsonl:
             _emit(record)
         else:
             health = "从未采集" if not row else ("正常 ok" if not record["consecutive_failures"] else
                                                  f"失败 {record['consecutive_failures']} 次: {record['last_error']}")
-            print(f"{source.name:<24} {health}  (最近成功 {record['last_success_at'] or '-'})")
+            if row and not record["consecutive_failures"] and record["last_warning"]:
+                health = f"正常但文档受损 ok, damaged: {record['last_warning']}"
+            retry = f", 下次尝试 next {record['next_attempt_at']}" if record["next_attempt_at"] else ""
+            print(f"{source.name:<24} {health}  (最近成功 {record['last_success_at'] or '-'}{retry})")
     return 0
 
 

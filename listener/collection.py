@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from analyzers import Analyzer, Mention
 from collectors import CollectResult, FeedSource, collect_feed
 from collectors.fetcher import USER_AGENT, make_client
+from collectors.politeness import HostLimiter
 from listener.clock import Clock
 from listener.config import Config
 from listener.routing import notifications_for
@@ -26,10 +27,11 @@ class FeedReport:
     new: int
     error: str | None
     not_modified: bool = False
+    warning: str | None = None
 
     def as_dict(self) -> dict:
         return {"feed": self.feed, "items": self.items, "new": self.new, "error": self.error,
-                "not_modified": self.not_modified}
+                "not_modified": self.not_modified, "warning": self.warning}
 
 
 def analyze_items(analyzer: Analyzer, result: CollectResult, source: FeedSource, store: Store) -> list[Mention]:
@@ -55,6 +57,8 @@ def store_result(config: Config, store: Store, result: CollectResult, source: Fe
     with store.transaction() as conn:
         store.save_feed_state(result.state, url=source.url, items_seen=len(result.items), new_mentions=len(new),
                               now=now, conn=conn)
+        if not result.error and not result.not_modified:
+            store.save_feed_warning(source.name, result.warning, now, conn)
         if result.error and result.state.consecutive_failures >= UNHEALTHY_AFTER and not was_notified:
             store.set_feed_unhealthy_notified(source.name, True, conn)
             health_change = False
@@ -76,6 +80,7 @@ async def collect_round(config: Config, store: Store, analyzer: Analyzer, clock:
     """Fetch every feed concurrently (bounded), then analyse and store each in turn."""
     feeds = list(feeds if feeds is not None else config.feeds)
     limit = asyncio.Semaphore(config.collector.concurrency)
+    hosts = HostLimiter(config.collector.per_host, config.collector.host_delay)
     reports: list[FeedReport] = []
     bar = None
     if progress:
@@ -87,15 +92,16 @@ async def collect_round(config: Config, store: Store, analyzer: Analyzer, clock:
         async def one(source: FeedSource) -> tuple[FeedSource, CollectResult]:
             async with limit:
                 return source, await collect_feed(client, source, store.feed_state(source.name),
-                                                  now=clock(), tz=config.timezone)
+                                                  now=clock(), tz=config.timezone, limiter=hosts)
 
         for next_done in asyncio.as_completed([one(f) for f in feeds]):
             source, result = await next_done
             mentions = analyze_items(analyzer, result, source, store)
             new, _ = store_result(config, store, result, source, mentions, clock)
-            if result.error:
-                log.warning("feed %s: %s", source.name, result.error)
-            reports.append(FeedReport(source.name, len(result.items), len(new), result.error, result.not_modified))
+            if result.error or result.warning:
+                log.warning("feed %s: %s", source.name, result.error or result.warning)
+            reports.append(FeedReport(source.name, len(result.items), len(new), result.error, result.not_modified,
+                                      result.warning))
             if bar:
                 bar.update(1)
     if bar:

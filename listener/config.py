@@ -36,6 +36,8 @@ class CollectorSettings:
     proxy: Secret | None = None
     concurrency: int = 8
     max_bytes: int = 10 * 1024 * 1024
+    per_host: int = 4
+    host_delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -183,9 +185,11 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
     for i, f in enumerate(s["feeds"]):
         if f["brand"] is not None and f["brand"] not in brand_names:
             raise ConfigError(f"{file}: feeds[{i}].brand: {f['brand']!r} is not a configured brand")
+        mapping = _feed_mapping(f, f"{file}: feeds[{i}]")
         feeds.append(FeedSource(name=f["name"], url=f["url"], interval_seconds=f["interval"], kind=f["kind"],
                                 official=f["official"], brand=f["brand"], timeout_seconds=float(f["timeout"]),
-                                max_bytes=collector["max_bytes"]))
+                                max_bytes=collector["max_bytes"], attempts=collector["retries"] + 1,
+                                backoff_seconds=collector["backoff"], mapping=mapping))
     channels = []
     for i, c in enumerate(s["channels"]):
         if c["type"] == "webhook" and not c["url"]:
@@ -222,7 +226,8 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
         feeds=tuple(feeds),
         collector=CollectorSettings(user_agent=collector["user_agent"],
                                     proxy=Secret(collector["proxy"]) if collector["proxy"] else None,
-                                    concurrency=collector["concurrency"], max_bytes=collector["max_bytes"]),
+                                    concurrency=collector["concurrency"], max_bytes=collector["max_bytes"],
+                                    per_host=collector["per_host"], host_delay=collector["host_delay"]),
         sentiment=SentimentSettings(engine=sentiment["engine"], negative_below=sentiment["negative_below"],
                                     positive_above=sentiment["positive_above"]),
         detector=DetectorSettings(bucket_seconds=d["bucket"], baseline_seconds=d["baseline"],
@@ -234,6 +239,26 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
         web=web,
         resolved=resolved,
     )
+
+
+def _feed_mapping(f: dict[str, Any], where: str) -> dict[str, str]:
+    """select (html) or fields (json), checked by the collector that will use them."""
+    if f["kind"] == "feed":
+        for key in ("select", "fields"):
+            if f[key]:
+                raise ConfigError(f"{where}.{key}: only for kind = \"html\" or \"json\"")
+        return {}
+    from collectors.htmlsource import check_html_mapping  # bs4 is imported only when a config needs it
+    from collectors.jsonsource import check_json_mapping
+    key, check = ("select", check_html_mapping) if f["kind"] == "html" else ("fields", check_json_mapping)
+    other = "fields" if key == "select" else "select"
+    if f[other]:
+        raise ConfigError(f"{where}.{other}: kind = \"{f['kind']}\" takes {key}, not {other}")
+    try:
+        check(f[key])
+    except ValueError as exc:
+        raise ConfigError(f"{where}.{exc}") from None
+    return dict(f[key])
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -114,6 +114,18 @@ def _zone(value: Any) -> ZoneInfo:
         raise ValueError(f"{value!r} is not a time zone (e.g. Asia/Shanghai)") from None
 
 
+def _mapping(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError(f"expected a table of strings (field = \"selector\"), got {value!r}")
+    return {k: v.strip() for k, v in value.items()}
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return float(parse_duration(value))
+
+
 def _log_level(value: Any) -> str:
     level = _string(value).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -156,7 +168,10 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
         Setting("name", _nonempty, required=True, help="Unique name, used in logs and `--feed`"),
         Setting("url", _url, required=True, help="RSS/Atom/RDF/JSON Feed URL (format auto-detected)"),
         Setting("interval", _duration(10), "5m", "How often to fetch; at least 10s"),
-        Setting("kind", _choice("feed"), "feed", "feed (html and json sources arrive with the collectors issue)"),
+        Setting("kind", _choice("feed", "html", "json"), "feed", "feed (RSS/Atom/RDF/JSON Feed), html or json"),
+        Setting("select", _mapping, {}, "kind = html: CSS selectors item, title, link, text, time, author, id"),
+        Setting("fields", _mapping, {}, "kind = json: field paths items, id, title, text, url, time, author, "
+                "followers, reposts, comments, likes"),
         Setting("official", _bool, False, "The brand's own account: its posts are the brand's responses"),
         Setting("brand", _nonempty, None, "Every post of this feed is about this brand (no name needed)"),
         Setting("timeout", _duration(1), "20s", "Give up on one fetch after this long"),
@@ -166,6 +181,10 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
         Setting("proxy", _nonempty, None, "HTTP(S) proxy URL for fetching", secret=True),
         Setting("concurrency", _int(1), 8, "Feeds fetched at once"),
         Setting("max_bytes", _int(1024), 10 * 1024 * 1024, "Largest document accepted, in bytes"),
+        Setting("per_host", _int(1), 4, "Requests in flight at once to one host"),
+        Setting("host_delay", _seconds, 0.0, "Least time between two request starts on one host (e.g. 1s)"),
+        Setting("retries", _int(0), 2, "Retries of one fetch on timeouts, resets, 5xx and 429"),
+        Setting("backoff", _seconds, 1.0, "First retry waits this long (seconds), doubling, with jitter"),
     ]}),
     "sentiment": (False, {s.key: s for s in [
         Setting("engine", _choice("snownlp"), "snownlp", "Sentiment engine"),

@@ -199,6 +199,12 @@ class Store:
              new_mentions, ts(now)),
         )
 
+    def save_feed_warning(self, feed: str, warning: str | None, now: datetime,
+                          conn: sqlite3.Connection | None = None) -> None:
+        """Record (or clear, with None) the damage a successful round salvaged items from."""
+        (conn or self.conn).execute("UPDATE feeds SET last_warning = ?, last_warning_at = ? WHERE feed = ?",
+                                    (warning, ts(now) if warning else None, feed))
+
     def feed_unhealthy_notified(self, feed: str) -> bool:
         """Whether the PR team was told this feed is down (and not yet that it recovered)."""
         row = self.conn.execute("SELECT unhealthy_notified FROM feeds WHERE feed = ?", (feed,)).fetchone()

@@ -68,6 +68,13 @@ def _initial(db: sqlite_utils.Database) -> None:
                       pk="job")
 
 
+def _feed_warnings(db: sqlite_utils.Database) -> None:
+    """Feed health: a round that salvaged items from a damaged document records why (collectors issue)."""
+    db["feeds"].add_column("last_warning", str)
+    db["feeds"].add_column("last_warning_at", str)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
+    (2, "feed warnings", _feed_warnings),
 ]
