@@ -20,6 +20,7 @@ from alerts.incidents import IncidentSettings
 from alerts.spikes import DetectorSettings
 from analyzers import BrandSpec, SentimentSettings
 from collectors import FeedSource
+from listener.channel_config import DeliverySettings, channel_options, delivery_settings
 from listener.settings import SECTIONS, TOP, Setting
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -70,6 +71,7 @@ class Config:
     digest: DigestSettings
     web: WebSettings | None
     resolved: dict[str, Any] = field(repr=False, default_factory=dict)  # for check-config, secrets redacted
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     def feed(self, name: str) -> FeedSource:
         for source in self.feeds:
@@ -192,14 +194,16 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
                                 backoff_seconds=collector["backoff"], mapping=mapping))
     channels = []
     for i, c in enumerate(s["channels"]):
-        if c["type"] == "webhook" and not c["url"]:
-            raise ConfigError(f"{file}: channels[{i}].url: a webhook channel needs a url")
+        try:
+            options = channel_options(c, f"channels[{i}]", top["timezone"])
+        except ValueError as exc:
+            raise ConfigError(f"{file}: {exc}") from None
         for brand in c["brands"]:
             if brand not in brand_names:
                 raise ConfigError(f"{file}: channels[{i}].brands: {brand!r} is not a configured brand")
         channels.append(ChannelSpec(
             name=c["name"], type=c["type"], url=c["url"], secret=Secret(c["secret"]) if c["secret"] else None,
-            brands=c["brands"], min_severity=c["min_severity"], options={"events": c["events"]},
+            brands=c["brands"], min_severity=c["min_severity"], options=options,
         ))
     d = s["detector"]
     if d["bucket"] > d["baseline"]:
@@ -238,6 +242,7 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
         digest=DigestSettings(at=s["digest"]["at"], to=s["digest"]["to"], dir=digest_dir),
         web=web,
         resolved=resolved,
+        delivery=delivery_settings(s["delivery"]),
     )
 
 

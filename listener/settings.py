@@ -133,7 +133,7 @@ def _log_level(value: Any) -> str:
     return level
 
 
-CHANNEL_TYPES = ("webhook",)  # email, dingtalk, feishu, wecom, slack arrive with the delivery issue
+CHANNEL_TYPES = ("webhook", "email", "dingtalk", "feishu", "wecom", "slack")
 EVENTS = ("incident.opened", "incident.escalated", "incident.resolved", "feed.unhealthy", "feed.recovered",
           "digest")
 
@@ -201,13 +201,32 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
     ]}),
     "channels": (True, {s.key: s for s in [
         Setting("name", _nonempty, required=True, help="Unique; `listener test-channel NAME`"),
-        Setting("type", _choice(*CHANNEL_TYPES), required=True, help="webhook"),
-        Setting("url", _url, None, "Where to POST"),
-        Setting("secret", _nonempty, None, "HMAC key for X-Listener-Signature; use ${ENV}", secret=True),
+        Setting("type", _choice(*CHANNEL_TYPES), required=True, help="webhook, email, dingtalk, feishu, wecom, slack"),
+        Setting("url", _url, None, "Where to POST (webhook, robot or incoming-webhook URL)"),
+        Setting("secret", _nonempty, None, "Signing key (webhook HMAC, DingTalk/Feishu 加签); use ${ENV}",
+                secret=True),
         Setting("brands", _strings, [], "Only these brands (default: all)"),
         Setting("min_severity", _choice("warning", "critical"), "warning", "Lowest severity sent"),
         Setting("events", _events, ["incident.opened", "incident.escalated", "incident.resolved",
                                     "feed.unhealthy", "feed.recovered"], "Events sent; add \"digest\""),
+        Setting("mask_pii", _bool, True, "Mask phone, ID and e-mail in posts (alerts reach large groups)"),
+        Setting("rate_limit", _int(0), None, "Messages a minute (default: dingtalk/wecom 20, feishu 100, slack 60)"),
+        Setting("quiet_hours", _nonempty, None, "Hold non-critical messages in this local window, e.g. 22:00-08:00"),
+        Setting("at_mobiles", _strings, [], "DingTalk: phone numbers to @ on new and escalated incidents"),
+        Setting("smtp_host", _nonempty, None, "Email: SMTP server"),
+        Setting("smtp_port", _int(1), None, "Email: port (default 465 with ssl, 587 with starttls, else 25)"),
+        Setting("username", _nonempty, None, "Email: SMTP login name"),
+        Setting("password", _nonempty, None, "Email: SMTP password; use ${ENV}", secret=True),
+        Setting("starttls", _bool, False, "Email: upgrade with STARTTLS (port 587)"),
+        Setting("ssl", _bool, False, "Email: implicit TLS (port 465)"),
+        Setting("smtp_ca_file", _nonempty, None, "Email: CA bundle to trust (an internal relay)"),
+        Setting("from", _nonempty, None, "Email: sender address"),
+        Setting("to", _strings, [], "Email: recipients"),
+    ]}),
+    "delivery": (False, {s.key: s for s in [
+        Setting("first_retry", _duration(1), "30s", "First retry after a failed send; doubles each time"),
+        Setting("max_retry", _duration(1), "1h", "Longest wait between retries"),
+        Setting("max_age", _duration(60), "24h", "Give up (status failed, reported) after this long"),
     ]}),
     "digest": (False, {s.key: s for s in [
         Setting("at", _clock, "08:30", "Local time the daily digest is built (HH:MM)"),

@@ -42,9 +42,15 @@ class Channel(Protocol):
 
 
 def build_channel(spec: ChannelSpec) -> Channel:
+    from alerts.channels.dingtalk import DingTalkChannel
+    from alerts.channels.email import EmailChannel
+    from alerts.channels.feishu import FeishuChannel
+    from alerts.channels.slack import SlackChannel
     from alerts.channels.webhook import WebhookChannel
+    from alerts.channels.wecom import WeComChannel
 
-    registry = {"webhook": WebhookChannel}
+    registry: dict[str, Any] = {"webhook": WebhookChannel, "email": EmailChannel, "dingtalk": DingTalkChannel,
+                                "feishu": FeishuChannel, "wecom": WeComChannel, "slack": SlackChannel}
     try:
         return registry[spec.type](spec)
     except KeyError:

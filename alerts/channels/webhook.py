@@ -15,6 +15,7 @@ import httpx
 
 from alerts.channels.base import ChannelSpec
 from alerts.errors import DeliveryError
+from alerts.privacy import mask_payload
 from alerts.types import Notification
 
 
@@ -39,7 +40,10 @@ class WebhookChannel:
         self.spec = spec
 
     def send(self, notification: Notification, client: httpx.Client) -> None:
-        body = json.dumps(notification.payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        payload = notification.payload
+        if self.spec.options.get("mask_pii", True):
+            payload = mask_payload(payload)
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json; charset=utf-8",

@@ -302,6 +302,18 @@ class Store:
                 " next_attempt_at = coalesce(?, next_attempt_at) WHERE delivery_id = ?",
                 (status, error, ts(now) if ok else None, ts(next_attempt_at), notification.delivery_id))
 
+    def defer_notification(self, delivery_id: str, until: datetime) -> None:
+        """Hold a row (quiet hours, rate limit) without counting an attempt."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE delivery_id = ? AND status = 'pending'",
+                         (ts(until), delivery_id))
+
+    def attempts_since(self, channel: str, since: datetime) -> int:
+        """Requests made to a channel since a time: what a platform's rate limit counts."""
+        row = self.conn.execute("SELECT count(*) FROM deliveries WHERE channel = ? AND attempted_at >= ?",
+                                (channel, ts(since))).fetchone()
+        return int(row[0])
+
     def outbox_counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")}
 
