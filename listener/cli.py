@@ -288,6 +288,16 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    from listener.web.server import serve
+
+    try:
+        serve(config, host=args.host, port=args.port)
+    except OSError as exc:
+        raise CommandError(f"serve: cannot listen: {exc}") from None
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, config: Config | None) -> int:
     from listener.demo.tour import run_demo
 
@@ -308,6 +318,7 @@ COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
     "feeds": (cmd_feeds, "订阅源健康状况 (feed health)"),
     "test-channel": (cmd_test_channel, "向通道发送测试消息 (send a test message)"),
     "alerts": (cmd_alerts, "预警事件：列出、确认、解除 (list, acknowledge, resolve incidents)"),
+    "serve": (cmd_serve, "网页看板与 JSON API (the dashboard and JSON API alone)"),
     "check-config": (cmd_check_config, "校验配置并打印（密钥已隐藏）(validate and print the config)"),
 }
 
@@ -342,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     p["digest"].add_argument("--format", default="html,md,json", help="html,md,json")
     p["digest"].add_argument("--send", action="store_true", help="also send through the channels")
     p["feeds"].add_argument("--jsonl", action="store_true")
+    p["serve"].add_argument("--host", help="address to bind (default: [web] listen, else 127.0.0.1)")
+    p["serve"].add_argument("--port", type=int, help="port (default: [web] listen, else 8080)")
     p["test-channel"].add_argument("name", metavar="NAME")
     p["alerts"].add_argument("action", choices=["list", "ack", "resolve"])
     p["alerts"].add_argument("incident_id", nargs="?")

@@ -53,6 +53,9 @@ class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     base_url: str | None = None
+    token: Secret | None = None
+    user: str | None = None
+    password: Secret | None = None
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,12 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
     web = None
     if "web" in raw:
         host, port = s["web"]["listen"]
-        web = WebSettings(host=host, port=port, base_url=s["web"]["base_url"])
+        w = s["web"]
+        if bool(w["user"]) != bool(w["password"]):
+            raise ConfigError(f"{file}: web.user: web.user and web.password go together")
+        web = WebSettings(host=host, port=port, base_url=w["base_url"],
+                          token=Secret(w["token"]) if w["token"] else None, user=w["user"],
+                          password=Secret(w["password"]) if w["password"] else None)
     return Config(
         path=file,
         store_path=store_path,

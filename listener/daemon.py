@@ -139,11 +139,23 @@ class Daemon:
         scheduler = AsyncIOScheduler(timezone=self.config.timezone)
         self._schedule(scheduler)
         scheduler.start()
+        web = None
+        if self.config.web is not None:  # the dashboard, on its own thread (see listener/web/server.py)
+            from listener.web.server import BackgroundServer
+
+            web = BackgroundServer(self.config)
+            try:
+                web.start()
+            except OSError as exc:  # alerts matter more than the dashboard: keep running without it
+                log.error("%s; the daemon runs on without the dashboard", exc)
+                web = None
         log.info("listener running: %d feeds, %d brands, %d channels, store %s", len(self.config.feeds),
                  len(self.config.brands), len(self.config.channels), self.config.store_path)
         await self._stop.wait()
         log.info("stopping: waiting up to %.0fs for %d running jobs", STOP_GRACE, len(self._running))
         scheduler.shutdown(wait=False)
+        if web is not None:
+            web.stop()
         if self._running:
             await asyncio.wait(list(self._running), timeout=STOP_GRACE)
         await self.client.aclose()

@@ -236,6 +236,9 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
     "web": (False, {s.key: s for s in [
         Setting("listen", _listen, "127.0.0.1:8080", "Dashboard address"),
         Setting("base_url", _url, None, "Public URL of the dashboard, for links in alerts"),
+        Setting("token", _nonempty, None, "Access token for the dashboard and API; use ${ENV}", secret=True),
+        Setting("user", _nonempty, None, "Basic-auth user name (with web.password)"),
+        Setting("password", _nonempty, None, "Basic-auth password; use ${ENV}", secret=True),
     ]}),
 }
 

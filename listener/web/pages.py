@@ -1,0 +1,122 @@
+"""The HTML pages: overview, mentions explorer, incidents, feeds, digest archive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from listener.web import views
+from listener.web.charts import timeline_chart, trend_chart
+from listener.web.queries import COUNT_CAP, feed_names, mention_page
+from listener.web.security import CSRF_FIELD, check_csrf, csrf_token
+
+router = APIRouter(include_in_schema=False)
+DIGEST_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+
+
+def _render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.update(request=request, csrf=csrf_token(request), csrf_field=CSRF_FIELD, page=name.split(".")[0],
+                   config=request.app.state.config, auth=request.state.auth)
+    return request.app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def _ctx(request: Request) -> tuple[Any, Any, Any]:
+    state = request.app.state
+    return state.stores.get(), state.config, state.clock()
+
+
+@router.get("/", response_class=HTMLResponse, name="overview")
+def overview_page(request: Request) -> HTMLResponse:
+    store, config, now = _ctx(request)
+    data = views.overview(store, config, now)
+    charts = {b["brand"]: trend_chart(b["trend"], label=f"{b['brand']} 7 日情感趋势") for b in data["brands"]}
+    return _render(request, "overview.html", data=data, charts=charts)
+
+
+@router.get("/mentions", response_class=HTMLResponse, name="mentions")
+def mentions_page(request: Request, brand: str | None = None, label: str | None = None, feed: str | None = None,
+                  since: str | None = None, until: str | None = None, q: str | None = None,
+                  cursor: str | None = None) -> HTMLResponse:
+    store, config, _ = _ctx(request)
+    params = {"brand": brand, "label": label, "feed": feed, "since": since, "until": until, "q": q}
+    try:
+        page = mention_page(store, views.mention_filter(config, cursor=cursor, **params))
+        error = None
+    except views.BadFilter as exc:
+        page, error = None, str(exc)
+    kept = {k: v for k, v in params.items() if v}
+    next_url = f"?{urlencode({**kept, 'cursor': page.next_cursor})}" if page and page.next_cursor else None
+    return _render(request, "mentions.html", status_code=400 if error else 200, result=page, error=error,
+                   params=params, next_url=next_url, first_url=f"?{urlencode(kept)}" if cursor else None,
+                   feeds=sorted({f.name for f in config.feeds} | set(feed_names(store))), count_cap=COUNT_CAP)
+
+
+@router.get("/incidents", response_class=HTMLResponse, name="incidents")
+def incidents_page(request: Request, status: str | None = None, brand: str | None = None) -> HTMLResponse:
+    store, _, _ = _ctx(request)
+    status = status if status in ("open", "acknowledged", "resolved") else None
+    return _render(request, "incidents.html", incidents=store.incidents(brand=brand or None, status=status),
+                   status=status)
+
+
+def _incident(store: Any, incident_id: str) -> Any:
+    incident = store.incident(incident_id)
+    if incident is None:
+        raise HTTPException(status_code=404, detail=f"没有这个事件 no incident {incident_id!r}")
+    return incident
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse, name="incident")
+def incident_page(request: Request, incident_id: str) -> HTMLResponse:
+    store, config, now = _ctx(request)
+    incident = _incident(store, incident_id)
+    detail = views.incident_detail(store, config, incident, request.app.state.playbooks, now)
+    buckets, _ = views.timeline(store, config, incident, now)
+    chart = timeline_chart(buckets, window_start=incident.window_start, window_end=incident.window_end,
+                           tz=config.timezone)
+    return _render(request, "incident.html", d=detail, chart=chart)
+
+
+def _set_status(request: Request, incident_id: str, status: str) -> Response:
+    store, _, now = _ctx(request)
+    incident = _incident(store, incident_id)
+    if incident.status != "resolved" and not (status == "acknowledged" and incident.status == "acknowledged"):
+        store.set_incident_status(incident_id, status, now)
+    return RedirectResponse(request.app.url_path_for("incident", incident_id=incident_id), status_code=303)
+
+
+@router.post("/incidents/{incident_id}/ack", dependencies=[Depends(check_csrf)], name="ack")
+def ack_incident(request: Request, incident_id: str) -> Response:
+    return _set_status(request, incident_id, "acknowledged")
+
+
+@router.post("/incidents/{incident_id}/resolve", dependencies=[Depends(check_csrf)], name="resolve")
+def resolve_incident(request: Request, incident_id: str) -> Response:
+    return _set_status(request, incident_id, "resolved")
+
+
+@router.get("/feeds", response_class=HTMLResponse, name="feeds")
+def feeds_page(request: Request) -> HTMLResponse:
+    store, config, _ = _ctx(request)
+    return _render(request, "feeds.html", feeds=views.feeds(store, config), jobs=store.job_rows())
+
+
+@router.get("/digests", response_class=HTMLResponse, name="digests")
+def digests_page(request: Request) -> HTMLResponse:
+    store, _, _ = _ctx(request)
+    return _render(request, "digests.html", digests=store.digests())
+
+
+@router.get("/digests/{brand}/{day}", name="digest")
+def digest_page(request: Request, brand: str, day: str) -> Response:
+    """The archived HTML digest as mailed: sandboxed, no scripts, inline styles allowed (email needs them)."""
+    store, config, _ = _ctx(request)
+    row = next((d for d in store.digests() if d["brand"] == brand and d["day"] == day), None)
+    path = Path(row["html_path"]) if row and row["html_path"] else None
+    if path is None or not path.is_file() or path.resolve().parent != config.digest.dir.resolve():
+        raise HTTPException(status_code=404, detail="没有这份日报 digest not found")
+    return FileResponse(path, media_type="text/html; charset=utf-8", headers={"content-security-policy": DIGEST_CSP})

@@ -1,0 +1,182 @@
+"""The dashboard in a real headless Chromium (Debian's, driven by Playwright), on a seeded store.
+
+Screenshots land in tests/artifacts/ (gitignored) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from listener.digests import build_digests
+from listener.store import Store
+from listener.web.app import create_app
+from tests.web_seed import BRAND, INCIDENT_ID, NOW, seeded_config
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-quic", "--no-first-run", "--disable-sync"]
+
+
+def _installed(package: str) -> bool:
+    result = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
+    return "install ok installed" in result.stdout
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium and CJK fonts, installed here with apt-get when missing (CI runs as root)."""
+    if not (Path(CHROMIUM).exists() and _installed("fonts-noto-cjk")):
+        apt = shutil.which("apt-get")
+        assert apt, "browser tests need chromium and fonts-noto-cjk: apt-get install -y chromium fonts-noto-cjk"
+        subprocess.run([apt, "update", "-qq"], check=True, capture_output=True)
+        subprocess.run([apt, "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], check=True, capture_output=True,
+                       env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    assert Path(CHROMIUM).exists()
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    """The dashboard on a free loopback port, its clock fixed to the seed's NOW."""
+    config = seeded_config(tmp_path)
+    store = Store(config.store_path)
+    build_digests(store, config, (NOW.astimezone(config.timezone)).date(), NOW)
+    store.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(config, clock=lambda: NOW), host="127.0.0.1", port=port,
+                                           log_config=None, access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}", config
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    tab = context.new_page()
+    dialogs: list[str] = []
+    tab.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    tab.dialogs = dialogs
+    yield tab
+    context.close()
+
+
+def shot(page: Any, name: str, *, full_page: bool = True) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def test_overview_loads_and_charts_render(site, page) -> None:
+    base, _ = site
+    page.goto(base + "/")
+    assert page.title().startswith("总览")
+    assert page.locator("section.brand").count() == 2
+    bars = page.locator("section.brand[data-brand='栖云乳业'] svg.chart rect.bar")
+    assert bars.count() >= 14
+    box = bars.first.bounding_box()
+    assert box and box["height"] > 0 and box["width"] > 0
+    assert page.locator(".alert-box a").first.inner_text().startswith(BRAND)
+    assert shot(page, "overview.png").stat().st_size > 10_000
+
+
+def test_filters_and_search_narrow_the_list(site, page) -> None:
+    base, _ = site
+    page.goto(base + "/mentions")
+
+    def total() -> int:
+        return int(page.locator("p.count").get_attribute("data-total"))
+
+    everything = total()
+    page.select_option("select[name=label]", "negative")  # app.js submits the form on change
+    page.wait_for_url("**label=negative**")
+    negative = total()
+    assert 0 < negative < everything
+    labels = page.locator("article.mention").evaluate_all("els => els.map(e => e.dataset.label)")
+    assert labels and set(labels) == {"negative"}
+    page.fill("input[name=q]", "拉肚子")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_url("**q=**")
+    searched = total()
+    assert 0 < searched < negative
+    assert page.locator("article.mention mark").first.inner_text() == "拉肚子"
+    shot(page, "mentions.png", full_page=False)
+    page.goto(base + "/mentions")
+    first = page.locator("article.mention").first.get_attribute("data-mention-id")
+    page.click("a[rel=next]")
+    page.wait_for_url("**cursor=**")
+    assert page.locator("article.mention").count() > 0
+    assert first not in page.locator("article.mention").evaluate_all("els => els.map(e => e.dataset.mentionId)")
+
+
+def test_hostile_post_does_not_execute(site, page) -> None:
+    base, _ = site
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    for url in ("/mentions?q=onerror", "/mentions?label=negative", f"/incidents/{INCIDENT_ID}"):
+        page.goto(base + url)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("window.__pwned") is None, url
+        assert page.locator("img").count() == 0 and page.locator("main script").count() == 0, url
+    page.goto(base + "/mentions?q=onerror")
+    assert '<img src=x onerror="window.__pwned=1">' in page.locator("article.mention .text").first.inner_text()
+    assert page.dialogs == [] and errors == []
+
+
+def test_acknowledge_then_resolve_changes_the_incident(site, page) -> None:
+    base, config = site
+    page.goto(f"{base}/incidents/{INCIDENT_ID}")
+    assert page.locator("svg.chart rect.bar-negative").count() > 0
+    assert page.locator("#statement-check").count() == 1
+    assert page.locator("[data-status]").first.get_attribute("data-status") == "open"
+    shot(page, "incident.png")
+    page.click("#ack")
+    page.wait_for_load_state()
+    assert page.locator("h1 [data-status]").get_attribute("data-status") == "acknowledged"
+    assert Store(config.store_path).incident(INCIDENT_ID).status == "acknowledged"
+    page.click("#resolve")  # asks to confirm; the fixture accepts
+    page.wait_for_function("document.querySelector('h1 [data-status]').dataset.status === 'resolved'")
+    assert page.dialogs == ["确定解除此事件？"]
+    assert Store(config.store_path).incident(INCIDENT_ID).status == "resolved"
+    shot(page, "incident-resolved.png")
+
+
+def test_html_digest_for_the_seeded_week(site, page) -> None:
+    base, config = site
+    day = NOW.astimezone(config.timezone).date().isoformat()
+    page.goto(base + "/digests")
+    page.locator("table.grid tr", has_text=BRAND).locator("a", has_text="HTML").click()
+    page.wait_for_url(f"**/digests/**/{day}")
+    assert BRAND in page.title()
+    assert page.locator("text=负面热帖").count() >= 1
+    shot(page, "digest.png")
