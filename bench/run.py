@@ -101,6 +101,10 @@ def main() -> None:
         "store": bench_store(20_000),
         "demo": bench_demo(),
     }
+    sys.path.insert(0, str(ROOT / "bench"))
+    from statement_bench import bench_statement
+
+    results["statement"] = bench_statement()
     for name, figures in results.items():
         print(json.dumps({"bench": name, **figures}, ensure_ascii=False))
 

@@ -298,6 +298,58 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _read_statement(source: str) -> str:
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise CommandError(f"check-statement: cannot read {source}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"check-statement: {source} is not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise CommandError(f"check-statement: {source} is empty")
+    return text
+
+
+def _statement_verdict(score: int) -> str:
+    if score >= 80:
+        return "较好：核对事实后可以发布"
+    if score >= 60:
+        return "尚可：改掉下列问题再发布"
+    if score >= 40:
+        return "需要修改：防御性表述或缺项较多"
+    return "防御性强：建议按改写骨架重写"
+
+
+def cmd_check_statement(args: argparse.Namespace, config: Config) -> int:
+    from alerts.statement import check_statement
+    from alerts.statement_rules import StatementRulesError, load_statement_rules
+
+    text = _read_statement(args.file)
+    try:
+        rules = load_statement_rules(args.rules) if args.rules else None
+        report = check_statement(text, rules)
+    except (StatementRulesError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    if args.json:
+        _emit(report.to_dict())
+        return 0
+    print(f"得分 score {report.score}/100 · {_statement_verdict(report.score)}")
+    print(f"\n问题 findings（{len(report.findings)} 处）：" if report.findings else "\n未发现防御性表述。")
+    for number, finding in enumerate(report.findings, 1):
+        line = text.count("\n", 0, finding.start) + 1
+        column = finding.start - (text.rfind("\n", 0, finding.start) + 1) + 1
+        print(f"  {number}. 第{line}行第{column}字「{finding.span}」 {finding.label}\n     建议：{finding.advice}")
+    if report.missing:
+        print("\n缺少或不完整的要素 missing：")
+        for element in report.missing:
+            print(f"  - {element.label}：{element.advice}")
+    print("\n改写骨架 skeleton：")
+    print(report.skeleton)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, config: Config | None) -> int:
     from listener.demo.tour import run_demo
 
@@ -319,6 +371,7 @@ COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
     "test-channel": (cmd_test_channel, "向通道发送测试消息 (send a test message)"),
     "alerts": (cmd_alerts, "预警事件：列出、确认、解除 (list, acknowledge, resolve incidents)"),
     "serve": (cmd_serve, "网页看板与 JSON API (the dashboard and JSON API alone)"),
+    "check-statement": (cmd_check_statement, "检查危机声明草稿中的防御性表述 (review a draft statement)"),
     "check-config": (cmd_check_config, "校验配置并打印（密钥已隐藏）(validate and print the config)"),
 }
 
@@ -359,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     p["alerts"].add_argument("action", choices=["list", "ack", "resolve"])
     p["alerts"].add_argument("incident_id", nargs="?")
     p["alerts"].add_argument("--brand")
+    p["check-statement"].add_argument("file", metavar="FILE", help="the draft (UTF-8); - reads stdin")
+    p["check-statement"].add_argument("--json", action="store_true", help="one JSON object: score, findings, ...")
+    p["check-statement"].add_argument("--rules", help="a rules file instead of the bundled lexicons/statement.toml")
     return parser
 
 
