@@ -6,6 +6,7 @@ feedparser reads the document's own encoding declarations; we never decode with 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin
@@ -20,6 +21,22 @@ from collectors.types import RawItem
 # feedparser must never reach the network or the file system for a document's sake.
 feedparser.RESOLVE_RELATIVE_URIS = True
 feedparser.SANITIZE_HTML = True
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CHAR_REF = re.compile(rb"&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,10});")
+
+
+def _surrogate_refs_replaced(body: bytes) -> bytes:
+    """`&#xD800;` is half a UTF-16 pair, which no string can store (feedparser crashes): make it U+FFFD."""
+    def fix(match: re.Match[bytes]) -> bytes:
+        digits = match[1]
+        code = int(digits[1:], 16) if digits[:1] in b"xX" else int(digits)
+        return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF else match[0]
+    return _CHAR_REF.sub(fix, body)
+
+
+def _clean(value: str) -> str:
+    """Lone surrogates (from JSON `\\ud800` escapes) cannot be stored as UTF-8: they become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def parse_document(
@@ -43,8 +60,11 @@ def _parse_xml_feed(
     body: bytes, *, feed: str, base_url: str, content_type: str | None, fetched_at: datetime, tz: tzinfo,
 ) -> list[RawItem]:
     headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(body, response_headers=headers, resolve_relative_uris=True,
-                              sanitize_html=True)
+    try:
+        parsed = feedparser.parse(_surrogate_refs_replaced(body), response_headers=headers,
+                                  resolve_relative_uris=True, sanitize_html=True)
+    except (ValueError, RecursionError) as exc:  # UnicodeError is a ValueError: hostile bytes, not a feed
+        raise ParseError(f"{feed}: not a readable feed ({type(exc).__name__}: {exc})") from exc
     version = parsed.get("version", "")
     if not parsed.entries:
         if parsed.get("bozo") and not version:
@@ -108,6 +128,8 @@ def _parse_json_feed(body: bytes, *, feed: str, base_url: str, fetched_at: datet
         document = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(f"{feed}: invalid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise ParseError(f"{feed}: JSON nested too deeply") from exc
     if not isinstance(document, dict) or "jsonfeed.org" not in str(document.get("version", "")):
         raise ParseError(f"{feed}: JSON document is not a JSON Feed (no jsonfeed.org version)")
     entries = document.get("items")
@@ -119,12 +141,13 @@ def _parse_json_feed(body: bytes, *, feed: str, base_url: str, fetched_at: datet
         if not isinstance(entry, dict):
             continue
         link = entry.get("url") or entry.get("external_url")
-        url = urljoin(base, str(link)) if link else None
-        title = str(entry.get("title") or "")
-        text = str(entry.get("content_html") or entry.get("content_text") or entry.get("summary") or "")
-        guid = str(entry["id"]) if entry.get("id") not in (None, "") else None
+        url = _clean(urljoin(str(base), str(link))) if link else None
+        title = _clean(str(entry.get("title") or ""))
+        text = _clean(str(entry.get("content_html") or entry.get("content_text") or entry.get("summary") or ""))
+        guid = _clean(str(entry["id"])) if entry.get("id") not in (None, "") else None
         authors = entry.get("authors") or ([entry["author"]] if isinstance(entry.get("author"), dict) else [])
-        author = next((str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")), None)
+        authors = authors if isinstance(authors, list) else []  # `"authors": 1` is a broken feed, not a crash
+        author = next((_clean(str(a.get("name"))) for a in authors if isinstance(a, dict) and a.get("name")), None)
         published = parse_datetime(str(entry.get("date_published") or entry.get("date_modified") or ""),
                                    tz=tz, now=fetched_at)
         metrics = _extension_metrics(entry)

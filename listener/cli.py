@@ -283,6 +283,14 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace, config: Config) -> int:
+    from listener.status import status_report
+
+    report = status_report(config, datetime.now(UTC))
+    print(json.dumps(report, ensure_ascii=False, indent=None if args.jsonl else 2))
+    return 0 if report["ok"] else EXIT_ERROR
+
+
 def cmd_demo(args: argparse.Namespace, config: Config | None) -> int:
     from listener.demo.tour import run_demo
 
@@ -303,6 +311,7 @@ COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
     "feeds": (cmd_feeds, "订阅源健康状况 (feed health)"),
     "test-channel": (cmd_test_channel, "向通道发送测试消息 (send a test message)"),
     "alerts": (cmd_alerts, "预警事件：列出、确认、解除 (list, acknowledge, resolve incidents)"),
+    "status": (cmd_status, "运行状况：任务、失败的源、待发通知、数据库 (health as JSON; exit 1 on problems)"),
     "check-config": (cmd_check_config, "校验配置并打印（密钥已隐藏）(validate and print the config)"),
 }
 
@@ -338,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     p["digest"].add_argument("--send", action="store_true", help="also send through the channels")
     p["feeds"].add_argument("--jsonl", action="store_true")
     p["test-channel"].add_argument("name", metavar="NAME")
+    p["status"].add_argument("--jsonl", action="store_true", help="one line instead of indented JSON")
     p["alerts"].add_argument("action", choices=["list", "ack", "resolve"])
     p["alerts"].add_argument("incident_id", nargs="?")
     p["alerts"].add_argument("--brand")

@@ -68,6 +68,14 @@ def _initial(db: sqlite_utils.Database) -> None:
                       pk="job")
 
 
+def _job_health(db: sqlite_utils.Database) -> None:
+    """Job failure history for `listener status`: a later success must not hide that a job was failing."""
+    for column, kind in (("runs", int), ("failures", int), ("consecutive_failures", int),
+                         ("last_failure_at", str), ("last_failure", str)):
+        db["jobs"].add_column(column, kind)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
+    (2, "job health for status", _job_health),
 ]
