@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from analyzers.htmltext import visible_text
 
 MAX_TEXT_CHARS = 20_000  # a post longer than this is truncated for analysis; nobody reads further
 
@@ -21,9 +20,10 @@ _TOPIC = re.compile(r"#([^#\n]{1,60})#")
 _EMOTICON = re.compile(r"\[([\u4e00-\u9fffA-Za-z]{1,8})\]")
 # A Han character followed by its pinyin in brackets, as some converted pages carry: 技術(shù)
 _PINYIN_NOTE = re.compile(r"(?<=[\u4e00-\u9fff])[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹ]{1,8}\d?[)）]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+MAX_HTML_CHARS = 20 * MAX_TEXT_CHARS  # markup beyond this is never parsed: the display text is capped anyway
 _TAG_HINT = re.compile(r"<[a-zA-Z/!][^>]*>|&[#a-zA-Z0-9]+;")
 
 
@@ -48,16 +48,7 @@ def html_to_text(value: str) -> str:
     """Visible text of an HTML fragment; plain text passes through untouched."""
     if not _TAG_HINT.search(value):
         return value
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(value, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template"]):
-        tag.decompose()
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for block in soup.find_all(["p", "div", "li", "blockquote", "h1", "h2", "h3", "h4"]):
-        block.insert_after("\n")
-    return soup.get_text("")
+    return visible_text(value[:MAX_HTML_CHARS])  # linear in depth; markup past the cap is never read
 
 
 def tidy(value: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from analyzers.brands import BrandMatcher
 from analyzers.keywords import KeywordExtractor
-from analyzers.normalize import normalize
+from analyzers.normalize import normalize, tidy
 from analyzers.sentiment import SentimentSettings, label_for, load_engine
 from analyzers.signals import SignalDetector, load_categories
 from analyzers.simhash import simhash
@@ -58,7 +58,7 @@ class Analyzer:
             mention_id=item.item_id,
             feed=item.feed,
             url=item.url,
-            title=normalized.display.split("\n", 1)[0][:200] if not item.title else item.title.strip()[:500],
+            title=normalized.display.split("\n", 1)[0][:200] if not item.title else tidy(item.title)[:500],
             text=normalized.display,
             clean_text=normalized.clean,
             author=item.author,

@@ -350,6 +350,14 @@ def cmd_check_statement(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace, config: Config) -> int:
+    from listener.status import status_report
+
+    report = status_report(config, datetime.now(UTC))
+    print(json.dumps(report, ensure_ascii=False, indent=None if args.jsonl else 2))
+    return 0 if report["ok"] else EXIT_ERROR
+
+
 def cmd_demo(args: argparse.Namespace, config: Config | None) -> int:
     from listener.demo.tour import run_demo
 
@@ -372,6 +380,7 @@ COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
     "alerts": (cmd_alerts, "预警事件：列出、确认、解除 (list, acknowledge, resolve incidents)"),
     "serve": (cmd_serve, "网页看板与 JSON API (the dashboard and JSON API alone)"),
     "check-statement": (cmd_check_statement, "检查危机声明草稿中的防御性表述 (review a draft statement)"),
+    "status": (cmd_status, "运行状况：任务、失败的源、待发通知、数据库 (health as JSON; exit 1 on problems)"),
     "check-config": (cmd_check_config, "校验配置并打印（密钥已隐藏）(validate and print the config)"),
 }
 
@@ -409,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     p["serve"].add_argument("--host", help="address to bind (default: [web] listen, else 127.0.0.1)")
     p["serve"].add_argument("--port", type=int, help="port (default: [web] listen, else 8080)")
     p["test-channel"].add_argument("name", metavar="NAME")
+    p["status"].add_argument("--jsonl", action="store_true", help="one line instead of indented JSON")
     p["alerts"].add_argument("action", choices=["list", "ack", "resolve"])
     p["alerts"].add_argument("incident_id", nargs="?")
     p["alerts"].add_argument("--brand")

@@ -12,6 +12,7 @@ import logging
 import random
 import signal
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -48,6 +49,7 @@ class Daemon:
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="listener-delivery")
         self._running: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
+        self._unrecorded: deque[tuple[str, dict[str, Any]]] = deque(maxlen=1000)
 
     async def _on(self, pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
@@ -67,9 +69,20 @@ class Daemon:
             finally:
                 if task:
                     self._running.discard(task)
-            await self._on(self._writer, lambda: self.store.record_job(
-                name, ok=error is None, error=error, seconds=round(time.monotonic() - started, 3), now=self.clock()))
+            self._unrecorded.append((name, {"ok": error is None, "error": error, "now": self.clock(),
+                                             "seconds": round(time.monotonic() - started, 3)}))
+            await self._on(self._writer, self._record_jobs)
         return run
+
+    def _record_jobs(self) -> None:
+        """Write job outcomes, oldest first; when the store is locked or full they wait for the next try."""
+        try:
+            while self._unrecorded:
+                name, outcome = self._unrecorded[0]
+                self.store.record_job(name, **outcome)
+                self._unrecorded.popleft()
+        except Exception as exc:  # the store itself is the fault: keep the outcome in memory, keep running
+            log.error("cannot record job outcomes (%d waiting): %s", len(self._unrecorded), exc)
 
     async def _collect(self, source: FeedSource) -> None:
         state = await self._on(self._writer, self.store.feed_state, source.name)

@@ -92,7 +92,9 @@ def test_daemon_lifecycle(write_config, feeds, tmp_path: Path) -> None:
         third.cleanup()
     fourth = Daemon(config, tmp_path / "fourth.log")
     try:
-        time.sleep(4)
+        deadline = time.monotonic() + 60  # under load, start-up can outlast a fixed sleep: SIGINT would kill it
+        while "listener running" not in fourth.stderr() and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert fourth.proc.poll() is None, fourth.stderr()
         assert fourth.stop(signal.SIGINT) == 0
     finally:

@@ -339,11 +339,18 @@ class Store:
         return [dict(r) for r in self.conn.execute("SELECT * FROM digests ORDER BY day DESC, brand")]
 
     def record_job(self, job: str, *, ok: bool, error: str | None, seconds: float, now: datetime) -> None:
+        failed = 0 if ok else 1
         self.conn.execute(
-            "INSERT INTO jobs (job, last_run_at, last_ok, last_error, seconds) VALUES (?, ?, ?, ?, ?)"
+            "INSERT INTO jobs (job, last_run_at, last_ok, last_error, seconds, runs, failures, consecutive_failures,"
+            " last_failure_at, last_failure) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)"
             " ON CONFLICT(job) DO UPDATE SET last_run_at = excluded.last_run_at, last_ok = excluded.last_ok,"
-            " last_error = excluded.last_error, seconds = excluded.seconds",
-            (job, ts(now), int(ok), error, seconds))
+            " last_error = excluded.last_error, seconds = excluded.seconds, runs = coalesce(jobs.runs, 0) + 1,"
+            " failures = coalesce(jobs.failures, 0) + excluded.failures,"
+            " consecutive_failures = CASE WHEN excluded.last_ok THEN 0"
+            " ELSE coalesce(jobs.consecutive_failures, 0) + 1 END,"
+            " last_failure_at = coalesce(excluded.last_failure_at, jobs.last_failure_at),"
+            " last_failure = coalesce(excluded.last_failure, jobs.last_failure)",
+            (job, ts(now), int(ok), error, seconds, failed, failed, None if ok else ts(now), error))
 
     def job_rows(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute("SELECT * FROM jobs ORDER BY job")]

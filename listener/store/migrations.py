@@ -85,8 +85,16 @@ def _dashboard_indexes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_mentions_label ON mentions (label, published_ts)")
 
 
+def _job_health(db: sqlite_utils.Database) -> None:
+    """Job failure history for `listener status`: a later success must not hide that a job was failing."""
+    for column, kind in (("runs", int), ("failures", int), ("consecutive_failures", int),
+                         ("last_failure_at", str), ("last_failure", str)):
+        db["jobs"].add_column(column, kind)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
     (2, "feed warnings", _feed_warnings),
     (3, "dashboard indexes", _dashboard_indexes),
+    (4, "job health for status", _job_health),
 ]
