@@ -21,6 +21,8 @@ def load_json(body: bytes, content_type: str | None, feed: str) -> Any:
         return json.loads(decode(body, content_type).text)
     except json.JSONDecodeError as exc:
         raise ParseError(f"{feed}: invalid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise ParseError(f"{feed}: JSON nested too deeply") from exc
 
 
 def is_json_feed(document: Any) -> bool:
@@ -55,6 +57,7 @@ def parse_json_feed(document: Any, *, feed: str, base_url: str, fetched_at: date
 def _authors(obj: dict[str, Any]) -> list[str]:
     """1.1 `authors` list, else the 1.0 `author` object."""
     authors = obj.get("authors") or ([obj["author"]] if isinstance(obj.get("author"), dict) else [])
+    authors = authors if isinstance(authors, list) else []  # `"authors": 1` is a broken feed, not a crash
     return [str(a["name"]) for a in authors if isinstance(a, dict) and a.get("name")]
 
 

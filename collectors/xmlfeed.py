@@ -27,6 +27,16 @@ feedparser.RESOLVE_RELATIVE_URIS = True
 feedparser.SANITIZE_HTML = True
 _DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _ENCODING_ATTR = re.compile(r"""encoding\s*=\s*["'][^"']*["']""")
+_CHAR_REF = re.compile(rb"&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,10});")
+
+
+def _surrogate_refs_replaced(body: bytes) -> bytes:
+    """`&#xD800;` is half a UTF-16 pair, which no string can store (feedparser crashes): make it U+FFFD."""
+    def fix(match: re.Match[bytes]) -> bytes:
+        digits = match[1]
+        code = int(digits[1:], 16) if digits[:1] in b"xX" else int(digits)
+        return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF else match[0]
+    return _CHAR_REF.sub(fix, body)
 
 
 def _as_utf8(body: bytes, content_type: str | None) -> bytes:
@@ -45,7 +55,7 @@ def parse_xml_feed(
     """Items and a warning (None when the document was sound); ParseError when it is no feed at all.
 
     `fast_path=False` forces feedparser (the tests check the two paths agree)."""
-    document = _as_utf8(body, content_type)
+    document = _surrogate_refs_replaced(_as_utf8(body, content_type))
     fast = parse_fast(document) if fast_path else None
     if fast is not None:
         base = base_url or fast.link or ""
@@ -57,8 +67,11 @@ def parse_xml_feed(
     if base_url:
         headers["content-location"] = base_url
     # A BytesIO, never bytes or str: feedparser would treat those as a file name or URL to open.
-    parsed = feedparser.parse(io.BytesIO(document), response_headers=headers,
-                              resolve_relative_uris=True, sanitize_html=True)
+    try:
+        parsed = feedparser.parse(io.BytesIO(document), response_headers=headers,
+                                  resolve_relative_uris=True, sanitize_html=True)
+    except (ValueError, RecursionError) as exc:  # UnicodeError is a ValueError: hostile bytes, not a feed
+        raise ParseError(f"{feed}: not a readable feed ({type(exc).__name__}: {exc})") from exc
     version = parsed.get("version", "")
     reason = parsed.get("bozo_exception")
     if not parsed.entries:
