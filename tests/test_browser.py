@@ -46,8 +46,10 @@ def chromium() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[Any]:
+    """Module scope: Playwright's sync API keeps an event loop running while it is open, and later test
+    modules call asyncio.run()."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
