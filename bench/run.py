@@ -4,7 +4,8 @@ Each figure is printed with its baseline measured in the same run, and the ratio
 - analysis: listener's full Analyzer (normalise, brands, sentiment, keywords, signals, SimHash)
   against bare SnowNLP sentiment on the same texts (the engine it wraps);
 - store: idempotent `save_mentions` against plain `executemany` inserts into the same schema;
-- demo: `listener demo` wall time against its 60-second budget.
+- demo: `listener demo` wall time against its 60-second budget;
+- statement: `check_statement` on a 2,000-character draft against its 100 ms budget (bench/statement_bench.py).
 
 Run: `make bench` (or `.venv/bin/python bench/run.py`).
 """

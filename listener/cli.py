@@ -275,8 +275,12 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
 
     store = _store(config)
     if args.action == "list":
+        from listener.responses import incident_response
+
+        now = datetime.now(UTC)
         for incident in store.incidents(brand=args.brand):
-            _emit({**incident_row(incident), "negative_share": incident.negative_share})
+            clock = incident_response(store, incident, bucket_seconds=config.detector.bucket_seconds, now=now)
+            _emit({**incident_row(incident), "negative_share": incident.negative_share, "response": clock.as_dict()})
         return 0
     if not args.incident_id:
         raise CommandError(f"alerts {args.action}: give an incident id", EXIT_USAGE)

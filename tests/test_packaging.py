@@ -25,7 +25,8 @@ def test_wheel_install_runs_the_demo_elsewhere(tmp_path: Path) -> None:
                                "print(listener.__file__); print(listener_config.__file__)"],
         capture_output=True, text=True, env=env, cwd=elsewhere, check=True)
     assert all(line.startswith(str(target)) for line in where.stdout.split())
-    for data in ("listener.example.toml", "playbooks.toml", "lexicons/signals.toml", "lexicons/stopwords.txt"):
+    for data in ("listener.example.toml", "playbooks.toml", "lexicons/signals.toml", "lexicons/stopwords.txt",
+                 "lexicons/statement.toml"):
         assert (target / "listener_config" / data).is_file(), data
     result = subprocess.run([sys.executable, "-m", "listener", "demo", "--quiet", "--workdir", str(tmp_path / "d")],
                             capture_output=True, text=True, env=env, cwd=elsewhere, timeout=300)

@@ -192,3 +192,37 @@ def test_a_broken_rules_file_names_the_rule(tmp_path) -> None:
                    "[defensive.x]\nlabel='x'\nadvice='x'\npenalty=1\npatterns=['(']\n", encoding="utf-8")
     with pytest.raises(StatementRulesError, match=r"\[defensive.x\].*bad pattern"):
         load_statement_rules(bad)
+
+
+@pytest.mark.parametrize("text", [
+    "我们已终止与该供应商的合作，并委托第三方检测机构复检。",
+    "为避免误解，现将已查明的事实说明如下。",
+    "我们理解大家的愤怒，也理解家长的担心。",
+    "我们不会以任何理由推卸责任。",
+    "即日起至12月31日，顾客可凭小票到任一门店全额退款。",
+    "这次的问题不是个例，我们会对每一位受影响的顾客负责。",
+    "由董事长王强牵头成立整改小组，每周五在官方微博公布整改进展。",
+])
+def test_good_sentences_raise_no_findings(text: str) -> None:
+    for script in SCRIPTS.values():
+        assert check_statement(script(text)).findings == ()
+
+
+def test_a_hand_written_hong_kong_statement() -> None:
+    # Written by hand in Hong Kong usage (係, 嘅), not converted from simplified.
+    text = ("本公司對事件深表關注。經初步了解，事件係個別員工違規操作所致，屬偶發事件。"
+            "對於網上流傳嘅不實言論，本公司保留追究法律責任的權利。")
+    report = check_statement(text)
+    found = {f.category: f.span for f in report.findings}
+    assert found["blame_shifting"] == "個別員工"
+    assert found["minimising"] == "偶發"
+    assert found["denial"] == "不實"
+    assert found["legal_threat"] == "保留追究法律責任的權利"
+    assert found["jargon"] == "深表關注"
+    assert all(text[f.start:f.end] == f.span for f in report.findings)
+    assert report.score <= 10
+
+
+def test_blame_on_a_franchisee_is_blame() -> None:
+    report = check_statement("涉事门店系加盟店，由加盟商自行管理。")
+    assert "blame_shifting" in {f.category for f in report.findings}
