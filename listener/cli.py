@@ -273,6 +273,8 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
         for incident in store.incidents(brand=args.brand):
             _emit({**incident_row(incident), "negative_share": incident.negative_share})
         return 0
+    if args.action in ("silence", "unsilence", "silences"):
+        return _alerts_silence(args, config, store)
     if not args.incident_id:
         raise CommandError(f"alerts {args.action}: give an incident id", EXIT_USAGE)
     status = {"ack": "acknowledged", "resolve": "resolved"}[args.action]
@@ -280,6 +282,74 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
     if changed is None:
         raise CommandError(f"alerts: no incident {args.incident_id!r}", EXIT_USAGE)
     print(f"{changed.incident_id}: {changed.status}")
+    return 0
+
+
+def _alerts_silence(args: argparse.Namespace, config: Config, store) -> int:
+    """`alerts silence BRAND --until 2h|2026-11-20T18:00`, `alerts unsilence BRAND`, `alerts silences`."""
+    from listener.store.codec import ts
+
+    now = datetime.now(UTC)
+    if args.action == "silences":
+        for row in store.silences():
+            _emit({**row, "active": row["until"] > ts(now)})
+        return 0
+    brand = args.incident_id
+    if not brand:
+        raise CommandError(f"alerts {args.action}: give a brand", EXIT_USAGE)
+    if brand not in {b.name for b in config.brands}:
+        raise CommandError(f"alerts {args.action}: no brand {brand!r} in {config.path}", EXIT_USAGE)
+    if args.action == "unsilence":
+        removed = store.unsilence(brand)
+        print(f"{brand}: {'已恢复预警 notifications resumed' if removed else '未静默 was not silenced'}")
+        return 0
+    if not args.until:
+        raise CommandError("alerts silence: give --until (a duration such as 2h, or a local date-time)", EXIT_USAGE)
+    until = _until(args.until, config, now)
+    store.silence(brand, until, now, args.reason)
+    print(f"{brand}: 静默至 silenced until {until.isoformat()}")
+    return 0
+
+
+def _until(value: str, config: Config, now: datetime) -> datetime:
+    from collectors.dates import parse_datetime
+    from listener.durations import parse_duration
+
+    try:
+        return now + timedelta(seconds=parse_duration(value))
+    except ValueError:
+        pass
+    when = parse_datetime(value, tz=config.timezone)
+    if when is None:
+        raise CommandError(f"--until: {value!r} is neither a date-time (2026-11-20 18:00) nor a duration (2h)",
+                           EXIT_USAGE)
+    if when <= now:
+        raise CommandError(f"--until: {value!r} is in the past", EXIT_USAGE)
+    return when
+
+
+def cmd_backtest(args: argparse.Namespace, config: Config) -> int:
+    from listener.backtest import replay_brand
+
+    store = _store(config)
+    now = datetime.now(UTC)
+    since = _since(args.since, config)
+    names = [b.name for b in config.brands]
+    if args.brand and args.brand not in names:
+        raise CommandError(f"backtest: no brand {args.brand!r} in {config.path}", EXIT_USAGE)
+    total = 0
+    for brand in [args.brand] if args.brand else names:
+        first = store.first_mention_at(brand)
+        if first is None:
+            continue
+        start = max(first, since - timedelta(seconds=config.detector.warmup_seconds)) if since else first
+        buckets = store.bucket_counts(brand, since=start, until=now, bucket_seconds=config.detector.bucket_seconds)
+        for incident in replay_brand(brand, buckets, detector=config.detector, incidents=config.incidents, now=now):
+            if since and incident.opened_at < since:
+                continue
+            total += 1
+            _emit(incident.row())
+    print(f"回测完成 backtest: {total} 起预警事件 incidents would have fired", file=sys.stderr)
     return 0
 
 
@@ -302,7 +372,8 @@ COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
     "digest": (cmd_digest, "生成（并发送）舆情日报 (build and send the daily digest)"),
     "feeds": (cmd_feeds, "订阅源健康状况 (feed health)"),
     "test-channel": (cmd_test_channel, "向通道发送测试消息 (send a test message)"),
-    "alerts": (cmd_alerts, "预警事件：列出、确认、解除 (list, acknowledge, resolve incidents)"),
+    "alerts": (cmd_alerts, "预警事件：列出、确认、解除、静默 (list, acknowledge, resolve incidents; silence brands)"),
+    "backtest": (cmd_backtest, "用当前设置回放历史，显示会触发的预警 (replay stored history through the detector)"),
     "check-config": (cmd_check_config, "校验配置并打印（密钥已隐藏）(validate and print the config)"),
 }
 
@@ -338,9 +409,13 @@ def build_parser() -> argparse.ArgumentParser:
     p["digest"].add_argument("--send", action="store_true", help="also send through the channels")
     p["feeds"].add_argument("--jsonl", action="store_true")
     p["test-channel"].add_argument("name", metavar="NAME")
-    p["alerts"].add_argument("action", choices=["list", "ack", "resolve"])
-    p["alerts"].add_argument("incident_id", nargs="?")
+    p["alerts"].add_argument("action", choices=["list", "ack", "resolve", "silence", "unsilence", "silences"])
+    p["alerts"].add_argument("incident_id", nargs="?", help="the incident id (ack, resolve) or brand (silence)")
     p["alerts"].add_argument("--brand")
+    p["alerts"].add_argument("--until", help="silence: a duration (2h) or a local date-time (2026-11-20 18:00)")
+    p["alerts"].add_argument("--reason", help="silence: why (shown by `alerts silences`)")
+    p["backtest"].add_argument("--brand")
+    p["backtest"].add_argument("--since", help="a date (2026-11-01) or a duration back from now (30d)")
     return parser
 
 

@@ -68,6 +68,12 @@ def _initial(db: sqlite_utils.Database) -> None:
                       pk="job")
 
 
+def _alert_silences(db: sqlite_utils.Database) -> None:
+    """Issue 5: `listener alerts silence BRAND --until ...` mutes a brand's incident notifications."""
+    db["alert_silences"].create({"brand": str, "until": str, "created_at": str, "reason": str}, pk="brand")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
+    (2, "alert silences", _alert_silences),
 ]
