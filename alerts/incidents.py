@@ -43,6 +43,8 @@ def advance(incident: Incident, verdict: Verdict, *, now: datetime, closed: bool
         return replace(incident, severity=severity, quiet_buckets=0, updated_at=now)
     if not closed:
         return incident  # a quiet partial bucket proves nothing yet
+    if verdict.elevated:
+        return replace(incident, quiet_buckets=0, updated_at=now)  # below the alarm, but not quiet yet
     quiet = incident.quiet_buckets + 1
     if quiet >= settings.resolve_after_buckets:
         return replace(incident, quiet_buckets=quiet, status="resolved", resolved_at=now, updated_at=now)

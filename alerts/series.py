@@ -42,7 +42,7 @@ def detect_series(points: Iterable[tuple[datetime, float, str]], detector: Detec
                     episode_severity = verdict.severity
                     yield {"timestamp": written, "value": count, "baseline": verdict.expected,
                            "severity": verdict.severity, "event": event, "p_value": verdict.p_value}
-            elif episode_severity is not None:
+            elif episode_severity is not None and not verdict.elevated:
                 quiet += 1
-                if quiet >= settings.resolve_after_buckets:
+                if quiet * spike.settings.bucket_seconds >= settings.resolve_after_buckets * detector.bucket_seconds:
                     episode_severity, quiet = None, 0

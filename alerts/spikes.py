@@ -1,146 +1,137 @@
-"""A streaming negative-spike detector: one bucket at a time, no look-ahead, constant memory per brand.
+"""A streaming spike detector: one bucket at a time, no look-ahead, constant memory per series.
 
-Baseline: an exponentially weighted mean and variance of the bucket count, blended with an hour-of-day
-profile so the daily rhythm (quiet nights, busy evenings) is expected rather than alarming.
-Threshold: the upper tail of a negative binomial (a Poisson whose rate itself varies: the usual model
-for overdispersed social-media counts) at the baseline's mean and variance; plus `min_count`.
-Anomalous buckets feed the baseline only up to its own expectation, so a long crisis never becomes
-the new normal.
+Baseline (`alerts.baseline`): level + hour-of-day + day-of-week in log1p space, robust to bursts.
+Threshold: a robust z-score of the bucket against that baseline, and of the mean over the last few
+buckets (a sustained rise that no single bucket proves), both against their own measured noise and
+never below counting (Poisson) noise; plus `min_count`. Two severities: warning and critical.
+Mention counts are far burstier than Poisson, so a textbook Poisson tail pages a PR team every day;
+the measured scales keep the false alarms rare while a real crisis still stands out by many scales.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+
+from alerts.baseline import Baseline, BaselineState, Rates
+
+DetectorState = BaselineState
 
 
 @dataclass(frozen=True)
 class DetectorSettings:
     bucket_seconds: int = 600
-    baseline_seconds: int = 7 * 86400
+    baseline_seconds: int = 7 * 86400  # span of the hour-of-day profile
     warmup_seconds: int = 86400
     min_count: int = 5
-    warning_p: float = 1e-4
-    critical_p: float = 1e-8
-    floor_rate_per_day: float = 1.0  # a quiet brand is still expected to have about one negative post a day
-
-
-@dataclass
-class DetectorState:
-    """Everything the detector remembers about one series; JSON-serialisable so it survives restarts."""
-
-    buckets_seen: int = 0
-    mean: float = 0.0
-    var: float = 0.0
-    hourly_mean: list[float] = field(default_factory=lambda: [0.0] * 24)
-    hourly_seen: list[int] = field(default_factory=lambda: [0] * 24)
-    last_bucket: float | None = None  # epoch seconds of the last bucket fed
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> DetectorState:
-        return cls(**data)
+    level_seconds: int = 3 * 86400  # span of the level: how fast a lasting change of volume is accepted
+    window_seconds: int = 3 * 3600  # the sustained-rise test looks at the mean over this long
+    window_clip: float = 6.0  # each bucket adds at most this many scales to the window's mean
+    warning_z: float = 3.0  # the window's mean must stand this many scales above the baseline
+    one_bucket_discount: float = 2.5  # or one bucket this many times that (lone bursts are common noise)
+    quiet_z: float = 2.0  # an incident counts a bucket as quiet only below this many scales
+    critical_z: float = 9.0  # one bucket this many scales above the baseline is critical
+    quiet_expected: float = 2.0  # below this expected count, a bucket may also fire on its Poisson tail
+    quiet_p: float = 1e-12  # (log-space scales cannot resolve one post from three; counting noise can)
+    anomalous_rate: float = 0.05  # an anomalous bucket teaches the baseline at this fraction of the rate
 
 
 @dataclass(frozen=True)
 class Verdict:
     bucket_start: datetime
     count: float
-    expected: float
-    p_value: float
+    expected: float  # the count the baseline expected for this bucket
+    p_value: float  # one-sided normal tail of `score`
     severity: str | None  # None, "warning" or "critical"
     warm: bool
+    score: float = 0.0  # the larger z of the bucket test and the window test
+    elevated: bool = False  # still clearly above the baseline: an open incident is not quiet yet
 
     @property
     def anomalous(self) -> bool:
         return self.severity is not None
 
 
-def negative_binomial_tail(k: float, mean: float, var: float) -> float:
-    """P(X >= k) for a count with this mean and variance (Poisson when var <= mean)."""
+def normal_tail(z: float) -> float:
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def poisson_tail(k: float, mean: float) -> float:
+    """P(X >= k) for a Poisson X: summed from k upwards, so tiny tails stay exact."""
+    k = math.ceil(k)
     if k <= 0:
         return 1.0
-    k = math.ceil(k)
     mean = max(mean, 1e-9)
-    if var <= mean * 1.0001:
-        def log_pmf(i: int) -> float:
-            return -mean + i * math.log(mean) - math.lgamma(i + 1)
-    else:
-        r = mean * mean / (var - mean)
-        p = mean / (r + mean)
-
-        def log_pmf(i: int) -> float:
-            return math.lgamma(i + r) - math.lgamma(r) - math.lgamma(i + 1) + r * math.log1p(-p) + i * math.log(p)
     if k <= mean:
-        below = sum(math.exp(log_pmf(i)) for i in range(k))
-        return max(0.0, 1.0 - below)
+        return max(0.0, 1.0 - sum(math.exp(-mean + i * math.log(mean) - math.lgamma(i + 1)) for i in range(k)))
     total, i = 0.0, k
     while True:
-        term = math.exp(log_pmf(i))
+        term = math.exp(-mean + i * math.log(mean) - math.lgamma(i + 1))
         total += term
         i += 1
-        if term < total * 1e-12 or i > k + 10_000:
+        if term < total * 1e-12 or term == 0.0 or i > k + 10_000:
             return min(1.0, total)
 
 
 class SpikeDetector:
     """Feed bucket counts in time order; each call says whether that bucket is a spike."""
 
-    def __init__(self, settings: DetectorSettings, state: DetectorState | None = None):
+    def __init__(self, settings: DetectorSettings, state: BaselineState | None = None):
         self.settings = settings
-        self.state = state or DetectorState()
-        span = max(1.0, settings.baseline_seconds / settings.bucket_seconds)
-        self._alpha = 2.0 / (span + 1.0)
-        self._hourly_alpha = min(1.0, 2.0 / (span / 24.0 + 1.0))
-        self._floor = settings.floor_rate_per_day * settings.bucket_seconds / 86400
+        self.window_buckets = max(1, round(settings.window_seconds / settings.bucket_seconds))
+        rates = Rates.for_spans(settings.bucket_seconds, settings.level_seconds, settings.baseline_seconds,
+                                settings.anomalous_rate)
+        self.baseline = Baseline(rates, self.window_buckets, state, settings.window_clip)
+
+    @property
+    def state(self) -> BaselineState:
+        return self.baseline.state
 
     @property
     def warm(self) -> bool:
         return self.state.buckets_seen * self.settings.bucket_seconds >= self.settings.warmup_seconds
 
-    def expected(self, bucket_start: datetime) -> tuple[float, float]:
-        """Mean and variance the baseline expects for this bucket."""
-        s = self.state
-        hour = bucket_start.hour
-        mean = s.mean
-        if s.hourly_seen[hour] * self.settings.bucket_seconds >= 3 * 3600:
-            mean = 0.5 * (s.mean + s.hourly_mean[hour])
-        mean = max(mean, self._floor)
-        var = max(s.var, mean)
-        return mean, var
+    def expected(self, bucket_start: datetime) -> float:
+        """The count the baseline expects for this bucket."""
+        return max(0.0, math.expm1(self.baseline.expected_log(bucket_start)))
+
+    def _after_gap(self, bucket_start: datetime) -> bool:
+        last = self.state.last_bucket
+        return last is not None and bucket_start.timestamp() - last > 1.5 * self.settings.bucket_seconds
 
     def judge(self, bucket_start: datetime, count: float) -> Verdict:
-        """The verdict for a bucket (closed or still filling) without learning from it."""
-        mean, var = self.expected(bucket_start)
-        p_value = negative_binomial_tail(count, mean, var)
+        """The verdict for a bucket (closed or still filling) without learning from it.
+
+        A partial bucket is judged against the whole bucket's expectation: its count can only grow, so
+        a partial count that is already decisive fires now instead of at the bucket's end.
+        """
+        s = self.settings
+        y = math.log1p(max(count, 0.0))
+        expected_log = self.baseline.expected_log(bucket_start)
+        expected = max(0.0, math.expm1(expected_log))
+        one_sd, window_sd = self.baseline.scales(expected)
+        residual = y - expected_log
+        z_one = residual / one_sd
+        z_window = 0.0
+        if self.window_buckets > 1 and not self._after_gap(bucket_start):
+            z_window = self.baseline.window_mean(residual, one_sd) / window_sd
         severity = None
-        if self.warm and count >= self.settings.min_count:
-            if p_value < self.settings.critical_p and count >= 2 * self.settings.min_count:
-                severity = "critical"
-            elif p_value < self.settings.warning_p:
-                severity = "warning"
-        return Verdict(bucket_start, count, round(mean, 4), p_value, severity, self.warm)
+        score = max(z_one / s.one_bucket_discount, z_window)
+        quiet_tail = poisson_tail(count, expected) if expected < s.quiet_expected else 1.0
+        if count >= s.min_count and quiet_tail < s.quiet_p:
+            score = max(score, s.warning_z)  # a quiet brand's burst is decisive on counts alone
+        if self.warm and count >= s.min_count and score >= s.warning_z:
+            critical = z_one >= s.critical_z or quiet_tail < s.quiet_p ** 2
+            critical = critical and count >= 2 * s.min_count
+            severity = "critical" if critical else "warning"
+        return Verdict(bucket_start, count, round(expected, 4), normal_tail(score), severity, self.warm,
+                       round(score, 3), z_one >= s.quiet_z)
 
     def update(self, bucket_start: datetime, count: float) -> Verdict:
-        """Judge a closed bucket, then learn from it (an anomaly only up to what was expected)."""
+        """Judge a closed bucket, then learn from it (an anomaly only a little)."""
         verdict = self.judge(bucket_start, count)
-        learned = min(count, verdict.expected) if verdict.anomalous else count
-        s = self.state
-        if s.buckets_seen == 0:
-            s.mean, s.var = learned, 0.0
-        else:
-            delta = learned - s.mean
-            s.mean += self._alpha * delta
-            s.var = (1 - self._alpha) * (s.var + self._alpha * delta * delta)
-        hour = bucket_start.hour
-        if s.hourly_seen[hour] == 0:
-            s.hourly_mean[hour] = learned
-        else:
-            s.hourly_mean[hour] += self._hourly_alpha * (learned - s.hourly_mean[hour])
-        s.hourly_seen[hour] += 1
-        s.buckets_seen += 1
-        s.last_bucket = bucket_start.timestamp()
+        if self._after_gap(bucket_start):
+            self.baseline.forget_recent()
+        self.baseline.learn(bucket_start, math.log1p(max(count, 0.0)), anomalous=verdict.anomalous)
         return verdict

@@ -108,6 +108,12 @@ def main() -> None:
     results["statement"] = bench_statement()
     for name, figures in results.items():
         print(json.dumps({"bench": name, **figures}, ensure_ascii=False))
+    import spikes_bench  # issue 5: NAB realTweets score of the spike detector
+
+    spikes_bench.main([])
+    import detector_bench  # issue 5: 10,000 brands x a year of 10-minute buckets (about 15 minutes)
+
+    detector_bench.main([])
 
 
 if __name__ == "__main__":

@@ -282,6 +282,8 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
             clock = incident_response(store, incident, bucket_seconds=config.detector.bucket_seconds, now=now)
             _emit({**incident_row(incident), "negative_share": incident.negative_share, "response": clock.as_dict()})
         return 0
+    if args.action in ("silence", "unsilence", "silences"):
+        return _alerts_silence(args, config, store)
     if not args.incident_id:
         raise CommandError(f"alerts {args.action}: give an incident id", EXIT_USAGE)
     status = {"ack": "acknowledged", "resolve": "resolved"}[args.action]
@@ -362,6 +364,74 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
     return 0 if report["ok"] else EXIT_ERROR
 
 
+def _alerts_silence(args: argparse.Namespace, config: Config, store) -> int:
+    """`alerts silence BRAND --until 2h|2026-11-20T18:00`, `alerts unsilence BRAND`, `alerts silences`."""
+    from listener.store.codec import ts
+
+    now = datetime.now(UTC)
+    if args.action == "silences":
+        for row in store.silences():
+            _emit({**row, "active": row["until"] > ts(now)})
+        return 0
+    brand = args.incident_id
+    if not brand:
+        raise CommandError(f"alerts {args.action}: give a brand", EXIT_USAGE)
+    if brand not in {b.name for b in config.brands}:
+        raise CommandError(f"alerts {args.action}: no brand {brand!r} in {config.path}", EXIT_USAGE)
+    if args.action == "unsilence":
+        removed = store.unsilence(brand)
+        print(f"{brand}: {'已恢复预警 notifications resumed' if removed else '未静默 was not silenced'}")
+        return 0
+    if not args.until:
+        raise CommandError("alerts silence: give --until (a duration such as 2h, or a local date-time)", EXIT_USAGE)
+    until = _until(args.until, config, now)
+    store.silence(brand, until, now, args.reason)
+    print(f"{brand}: 静默至 silenced until {until.isoformat()}")
+    return 0
+
+
+def _until(value: str, config: Config, now: datetime) -> datetime:
+    from collectors.dates import parse_datetime
+    from listener.durations import parse_duration
+
+    try:
+        return now + timedelta(seconds=parse_duration(value))
+    except ValueError:
+        pass
+    when = parse_datetime(value, tz=config.timezone)
+    if when is None:
+        raise CommandError(f"--until: {value!r} is neither a date-time (2026-11-20 18:00) nor a duration (2h)",
+                           EXIT_USAGE)
+    if when <= now:
+        raise CommandError(f"--until: {value!r} is in the past", EXIT_USAGE)
+    return when
+
+
+def cmd_backtest(args: argparse.Namespace, config: Config) -> int:
+    from listener.backtest import replay_brand
+
+    store = _store(config)
+    now = datetime.now(UTC)
+    since = _since(args.since, config)
+    names = [b.name for b in config.brands]
+    if args.brand and args.brand not in names:
+        raise CommandError(f"backtest: no brand {args.brand!r} in {config.path}", EXIT_USAGE)
+    total = 0
+    for brand in [args.brand] if args.brand else names:
+        first = store.first_mention_at(brand)
+        if first is None:
+            continue
+        start = max(first, since - timedelta(seconds=config.detector.warmup_seconds)) if since else first
+        buckets = store.bucket_counts(brand, since=start, until=now, bucket_seconds=config.detector.bucket_seconds)
+        for incident in replay_brand(brand, buckets, detector=config.detector, incidents=config.incidents, now=now):
+            if since and incident.opened_at < since:
+                continue
+            total += 1
+            _emit(incident.row())
+    print(f"回测完成 backtest: {total} 起预警事件 incidents would have fired", file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, config: Config | None) -> int:
     from listener.demo.tour import run_demo
 
@@ -385,6 +455,8 @@ COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
     "serve": (cmd_serve, "网页看板与 JSON API (the dashboard and JSON API alone)"),
     "check-statement": (cmd_check_statement, "检查危机声明草稿中的防御性表述 (review a draft statement)"),
     "status": (cmd_status, "运行状况：任务、失败的源、待发通知、数据库 (health as JSON; exit 1 on problems)"),
+    "alerts": (cmd_alerts, "预警事件：列出、确认、解除、静默 (list, acknowledge, resolve incidents; silence brands)"),
+    "backtest": (cmd_backtest, "用当前设置回放历史，显示会触发的预警 (replay stored history through the detector)"),
     "check-config": (cmd_check_config, "校验配置并打印（密钥已隐藏）(validate and print the config)"),
 }
 
@@ -429,6 +501,13 @@ def build_parser() -> argparse.ArgumentParser:
     p["check-statement"].add_argument("file", metavar="FILE", help="the draft (UTF-8); - reads stdin")
     p["check-statement"].add_argument("--json", action="store_true", help="one JSON object: score, findings, ...")
     p["check-statement"].add_argument("--rules", help="a rules file instead of the bundled lexicons/statement.toml")
+    p["alerts"].add_argument("action", choices=["list", "ack", "resolve", "silence", "unsilence", "silences"])
+    p["alerts"].add_argument("incident_id", nargs="?", help="the incident id (ack, resolve) or brand (silence)")
+    p["alerts"].add_argument("--brand")
+    p["alerts"].add_argument("--until", help="silence: a duration (2h) or a local date-time (2026-11-20 18:00)")
+    p["alerts"].add_argument("--reason", help="silence: why (shown by `alerts silences`)")
+    p["backtest"].add_argument("--brand")
+    p["backtest"].add_argument("--since", help="a date (2026-11-01) or a duration back from now (30d)")
     return parser
 
 

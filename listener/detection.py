@@ -65,7 +65,10 @@ def detect(store: Store, config: Config, playbooks: dict[str, Playbook], now: da
             now=now, detector=config.detector, settings=config.incidents,
         )
         notifications = []
-        if evaluation.event and evaluation.incident:
+        silenced = store.silenced_until(spec.name, now)
+        if evaluation.event and evaluation.incident and silenced:
+            log.info("%s: %s not sent, brand silenced until %s", spec.name, evaluation.event, silenced.isoformat())
+        elif evaluation.event and evaluation.incident:
             payload = build_payload(store, config, evaluation.event, evaluation.incident, playbooks, now)
             notifications = notifications_for(config, evaluation.event, payload, now=now, brand=spec.name,
                                               severity=evaluation.incident.severity,

@@ -61,6 +61,12 @@ def _fraction(value: Any) -> float:
     return float(value)
 
 
+def _positive(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 100:
+        raise ValueError(f"expected a number above 0 (at most 100), got {value!r}")
+    return float(value)
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
@@ -198,6 +204,8 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
         Setting("warmup", _duration(0), "1d", "History a brand needs before it can alert"),
         Setting("resolve_after", _duration(60), "1h", "Quiet time after which an incident resolves"),
         Setting("horizon", _duration(60), "1h", "Spikes older than this are history, never a new alert"),
+        Setting("window", _duration(60), "3h", "The sustained-rise test looks at the mean over this long"),
+        Setting("threshold", _positive, 3.0, "Robust scales above the baseline that make a spike"),
     ]}),
     "channels": (True, {s.key: s for s in [
         Setting("name", _nonempty, required=True, help="Unique; `listener test-channel NAME`"),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from alerts.baseline import poisson_log_sd
 from alerts.channels.webhook import sign, verify
 from alerts.evaluate import BucketCount, evaluate_brand
 from alerts.incidents import IncidentSettings
-from alerts.spikes import DetectorSettings, SpikeDetector, negative_binomial_tail
+from alerts.spikes import DetectorSettings, SpikeDetector, normal_tail
 
 START = datetime(2026, 11, 15, 0, 0, tzinfo=UTC)
 BUCKET = timedelta(minutes=10)
@@ -37,11 +38,12 @@ def with_spike(series: list[BucketCount], at: int, counts: list[int]) -> list[Bu
     return out
 
 
-def test_tail_probability_is_sane() -> None:
-    assert negative_binomial_tail(0, 1.0, 1.0) == 1.0
-    assert abs(negative_binomial_tail(1, 1.0, 1.0) - (1 - 2.718281828 ** -1)) < 1e-6
-    assert negative_binomial_tail(20, 1.0, 1.0) < 1e-15
-    assert negative_binomial_tail(20, 1.0, 10.0) > negative_binomial_tail(20, 1.0, 1.0)  # overdispersion widens
+def test_tail_probability_and_noise_floor_are_sane() -> None:
+    assert abs(normal_tail(0.0) - 0.5) < 1e-12
+    assert abs(normal_tail(1.6449) - 0.05) < 1e-4
+    assert normal_tail(8.0) < 1e-14
+    # counting noise in log space is largest around one mention per bucket and shrinks for big counts
+    assert poisson_log_sd(1.0) > poisson_log_sd(100.0) > poisson_log_sd(10_000.0) > 0
 
 
 def test_quiet_week_never_alerts() -> None:
@@ -84,7 +86,7 @@ def test_one_incident_per_spike_whatever_the_reruns() -> None:
 
 def test_escalation_only_on_material_growth_then_resolution() -> None:
     base = quiet_series(3 * 144 + 10)  # ten quiet buckets after the spike's last
-    series = with_spike(base, 3 * 144 - 10, [8, 9])
+    series = with_spike(base, 3 * 144 - 10, [14, 16])
     now = series[3 * 144 - 8].start
     opened = evaluate_brand("b", series[: 3 * 144 - 8], incident=None, cursor=None, now=now, detector=DETECTOR,
                             settings=INCIDENTS)

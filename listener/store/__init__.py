@@ -272,6 +272,28 @@ class Store:
             " ON CONFLICT(brand) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
             (brand, ts(cursor), ts(now)))
 
+    # --- alert silences (issue 5) ---------------------------------------------------------------
+
+    def silence(self, brand: str, until: datetime, now: datetime, reason: str | None = None) -> None:
+        """Mute incident notifications for a brand until `until` (incidents are still tracked)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO alert_silences (brand, until, created_at, reason) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(brand) DO UPDATE SET until = excluded.until, created_at = excluded.created_at,"
+                " reason = excluded.reason", (brand, ts(until), ts(now), reason))
+
+    def unsilence(self, brand: str) -> bool:
+        with self.transaction() as conn:
+            return conn.execute("DELETE FROM alert_silences WHERE brand = ?", (brand,)).rowcount > 0
+
+    def silenced_until(self, brand: str, now: datetime) -> datetime | None:
+        row = self.conn.execute("SELECT until FROM alert_silences WHERE brand = ?", (brand,)).fetchone()
+        until = from_ts(row[0]) if row else None
+        return until if until is not None and until > now else None
+
+    def silences(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute("SELECT * FROM alert_silences ORDER BY brand")]
+
     # --- outbox and deliveries -------------------------------------------------------------------
 
     def enqueue(self, notification: Notification, conn: sqlite3.Connection | None = None) -> None:

@@ -92,9 +92,15 @@ def _job_health(db: sqlite_utils.Database) -> None:
         db["jobs"].add_column(column, kind)
 
 
+def _alert_silences(db: sqlite_utils.Database) -> None:
+    """Issue 5: `listener alerts silence BRAND --until ...` mutes a brand's incident notifications."""
+    db["alert_silences"].create({"brand": str, "until": str, "created_at": str, "reason": str}, pk="brand")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
     (2, "feed warnings", _feed_warnings),
     (3, "dashboard indexes", _dashboard_indexes),
     (4, "job health for status", _job_health),
+    (5, "alert silences", _alert_silences),
 ]

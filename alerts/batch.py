@@ -1,0 +1,102 @@
+"""The same detector over many brands at once: one numpy step per bucket for every brand.
+
+Why: `SpikeDetector` is plain Python, fine for one brand per call but about ten microseconds a bucket;
+a backtest of thousands of brands over a year is half a billion buckets. This is the identical model
+(`alerts.baseline` + `alerts.spikes`, same settings, same rounding-free arithmetic) as arrays of state,
+for brands that share a bucket clock. A test checks it agrees with `SpikeDetector` bucket by bucket.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import numpy as np
+
+from alerts.baseline import CLIP, SD_PER_MAD, Rates
+from alerts.spikes import DetectorSettings
+
+
+class BatchDetector:
+    """State for `n` brands; `update(when, counts)` returns (anomalous, critical, expected) arrays."""
+
+    def __init__(self, settings: DetectorSettings, n: int):
+        self.settings = settings
+        self.window = max(1, round(settings.window_seconds / settings.bucket_seconds))
+        self.rates = Rates.for_spans(settings.bucket_seconds, settings.level_seconds, settings.baseline_seconds,
+                                     settings.anomalous_rate)
+        self.n = n
+        self.seen = 0
+        self.hourly_seen = [0] * 24
+        self.level = np.zeros(n)
+        self.hourly = np.zeros((24, n))
+        self.weekly = np.zeros((7, n))
+        self.mad = np.zeros(n)
+        self.mad_window = np.zeros(n)
+        self.ring = np.zeros((max(1, self.window - 1), n))  # the last window-1 clipped residuals
+        self.ring_sum = np.zeros(n)
+        self.ring_len = 0
+        self.ring_pos = 0
+
+    def nbytes(self) -> int:
+        arrays = (self.level, self.hourly, self.weekly, self.mad, self.mad_window, self.ring, self.ring_sum)
+        return sum(a.nbytes for a in arrays)
+
+    def _judge(self, y: np.ndarray, hour: int, day: int) -> tuple[np.ndarray, ...]:
+        e_log = self.level + self.hourly[hour] + self.weekly[day]
+        expected = np.maximum(0.0, np.expm1(e_log))
+        floor = np.sqrt(np.maximum(expected, 0.05)) / (1.0 + expected)
+        one = np.maximum(SD_PER_MAD * self.mad, floor)
+        window_sd = np.maximum(SD_PER_MAD * self.mad_window, floor / math.sqrt(self.window))
+        residual = y - e_log
+        limit = self.settings.window_clip * one
+        clipped = np.clip(residual, -limit, limit)
+        mean_residual = (self.ring_sum + clipped) / (self.ring_len + 1)
+        return expected, one, window_sd, residual, clipped, mean_residual
+
+    def update(self, when: datetime, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        s, r = self.settings, self.rates
+        hour, day = when.hour, when.weekday()
+        y = np.log1p(np.maximum(counts, 0.0))
+        expected, one, window_sd, residual, clipped, mean_residual = self._judge(y, hour, day)
+        z_one = residual / one
+        z_window = mean_residual / window_sd if self.window > 1 else np.zeros(self.n)
+        score = np.maximum(z_one / s.one_bucket_discount, z_window)
+        candidates = (expected < s.quiet_expected) & (counts >= s.min_count)
+        quiet_critical = np.zeros(self.n, dtype=bool)
+        if candidates.any():
+            from alerts.spikes import poisson_tail
+
+            for i in np.nonzero(candidates)[0]:
+                tail = poisson_tail(float(counts[i]), float(expected[i]))
+                if tail < s.quiet_p:
+                    score[i] = max(score[i], s.warning_z)
+                quiet_critical[i] = tail < s.quiet_p ** 2
+        warm = self.seen * s.bucket_seconds >= s.warmup_seconds
+        anomalous = (counts >= s.min_count) & (score >= s.warning_z) & warm
+        critical = anomalous & ((z_one >= s.critical_z) | quiet_critical) & (counts >= 2 * s.min_count)
+        # learn
+        if self.seen == 0:  # as SpikeDetector: the first bucket sets the level, then is judged against it
+            self.level = y.copy()
+            _, one, window_sd, residual, clipped, mean_residual = self._judge(y, hour, day)
+        slow = np.where(anomalous, r.anomalous, 1.0)
+        step = np.clip(residual, -CLIP * one, CLIP * one)
+        self.level += max(r.level, 1.0 / (self.seen + 1)) * slow * step
+        self.hourly[hour] += max(r.hourly, 1.0 / (self.hourly_seen[hour] + 2)) * slow * step
+        self.hourly_seen[hour] += 1
+        self.weekly[day] += r.weekly * slow * step
+        if self.seen == 0:
+            self.mad = np.abs(residual)
+        else:
+            self.mad += r.scale * slow * (np.minimum(np.abs(residual), CLIP * one) - self.mad)
+        self.mad_window += r.scale * slow * (np.minimum(np.abs(mean_residual), CLIP * window_sd) - self.mad_window)
+        if self.window > 1:
+            if self.ring_len == self.ring.shape[0]:
+                self.ring_sum -= self.ring[self.ring_pos]
+            else:
+                self.ring_len += 1
+            self.ring[self.ring_pos] = clipped
+            self.ring_sum += clipped
+            self.ring_pos = (self.ring_pos + 1) % self.ring.shape[0]
+        self.seen += 1
+        return anomalous, critical, expected
