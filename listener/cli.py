@@ -451,7 +451,6 @@ COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
     "digest": (cmd_digest, "生成（并发送）舆情日报 (build and send the daily digest)"),
     "feeds": (cmd_feeds, "订阅源健康状况 (feed health)"),
     "test-channel": (cmd_test_channel, "向通道发送测试消息 (send a test message)"),
-    "alerts": (cmd_alerts, "预警事件：列出、确认、解除 (list, acknowledge, resolve incidents)"),
     "serve": (cmd_serve, "网页看板与 JSON API (the dashboard and JSON API alone)"),
     "check-statement": (cmd_check_statement, "检查危机声明草稿中的防御性表述 (review a draft statement)"),
     "status": (cmd_status, "运行状况：任务、失败的源、待发通知、数据库 (health as JSON; exit 1 on problems)"),
