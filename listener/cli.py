@@ -61,13 +61,16 @@ def cmd_check_config(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from listener.daemon import run_daemon
     from listener.lock import AlreadyRunning
 
     try:
+        from listener.daemon import run_daemon
+
         run_daemon(config)
     except AlreadyRunning as exc:
         raise CommandError(str(exc)) from None
+    except KeyboardInterrupt:  # SIGINT while still starting (before its handler is installed) is a clean stop too
+        print("listener: stopped while starting", file=sys.stderr)
     return 0
 
 
@@ -283,6 +286,15 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_outbox(args: argparse.Namespace, config: Config) -> int:
+    """The outbox, one JSON line a row: what is waiting, what was sent, what failed for good (and why)."""
+    store = _store(config)
+    for row in store.outbox_rows(status=args.status):
+        _emit({k: row[k] for k in ("delivery_id", "channel", "event", "incident_id", "status", "attempts",
+                                   "created_at", "next_attempt_at", "sent_at", "last_error")})
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, config: Config | None) -> int:
     from listener.demo.tour import run_demo
 
@@ -303,6 +315,7 @@ COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
     "feeds": (cmd_feeds, "订阅源健康状况 (feed health)"),
     "test-channel": (cmd_test_channel, "向通道发送测试消息 (send a test message)"),
     "alerts": (cmd_alerts, "预警事件：列出、确认、解除 (list, acknowledge, resolve incidents)"),
+    "outbox": (cmd_outbox, "通知发件箱：待发、已发、失败 (pending, sent and failed notifications)"),
     "check-config": (cmd_check_config, "校验配置并打印（密钥已隐藏）(validate and print the config)"),
 }
 
@@ -340,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     p["test-channel"].add_argument("name", metavar="NAME")
     p["alerts"].add_argument("action", choices=["list", "ack", "resolve"])
     p["alerts"].add_argument("incident_id", nargs="?")
+    p["outbox"].add_argument("--status", choices=["pending", "sent", "failed"])
     p["alerts"].add_argument("--brand")
     return parser
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from analyzers import BrandMatch, Mention
 from listener.store import Store
 from listener.store.db import migrate
+from listener.store.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -29,7 +30,7 @@ def test_schema_is_migrated_once_and_uses_wal(tmp_path) -> None:
             "mentions_fts"} <= set(store.db.table_names())
     store.close()
     again = Store(path)
-    assert [r[0] for r in again.conn.execute("SELECT version FROM _migrations")] == [1]
+    assert [r[0] for r in again.conn.execute("SELECT version FROM _migrations")] == [v for v, _, _ in MIGRATIONS]
 
 
 def test_saving_twice_stores_once_and_returns_only_new(tmp_path) -> None:

@@ -68,6 +68,12 @@ def _initial(db: sqlite_utils.Database) -> None:
                       pk="job")
 
 
+def _feed_silence(db: sqlite_utils.Database) -> None:
+    """Alert delivery: remember that a feed's silence beyond its rhythm was reported (feed_watch.py)."""
+    db.execute("ALTER TABLE feeds ADD COLUMN silent_notified INTEGER DEFAULT 0")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
+    (2, "feed silence flag (alert delivery)", _feed_silence),
 ]
