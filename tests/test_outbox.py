@@ -220,3 +220,38 @@ def test_sigkill_with_undelivered_alerts_then_restart_delivers_each_exactly_once
     assert sorted(received) == sorted(ids)  # each alert once, as a receiver that dedupes on the id sees it
     assert hook.rejected == 0 and hook.duplicates <= 1  # at most the one request cut by the kill came twice
     assert all(r["payload"]["brand"] == "栖云乳业" for r in hook.received)
+
+
+def test_routing_by_brand_severity_and_event(write_config) -> None:
+    from listener.routing import channels_for
+
+    config = load_config(write_config("""
+        [[brands]]
+        name = "栖云乳业"
+        [[brands]]
+        name = "青禾食品"
+        [[channels]]
+        name = "all-warnings"
+        type = "webhook"
+        url = "http://127.0.0.1:9/a"
+        [[channels]]
+        name = "qiyun-exec"
+        type = "slack"
+        url = "http://127.0.0.1:9/b"
+        brands = ["栖云乳业"]
+        min_severity = "critical"
+        [[channels]]
+        name = "ops"
+        type = "wecom"
+        url = "http://127.0.0.1:9/c"
+        events = ["feed.unhealthy", "feed.recovered"]
+    """))
+
+    def names(event: str, brand: str | None = None, severity: str | None = None) -> list[str]:
+        return [c.name for c in channels_for(config, event, brand=brand, severity=severity)]
+
+    assert names("incident.opened", "栖云乳业", "warning") == ["all-warnings"]
+    assert names("incident.opened", "栖云乳业", "critical") == ["all-warnings", "qiyun-exec"]
+    assert names("incident.escalated", "青禾食品", "critical") == ["all-warnings"]
+    assert names("feed.unhealthy") == ["all-warnings", "ops"]
+    assert names("digest", "栖云乳业") == []  # nobody subscribed to the digest
