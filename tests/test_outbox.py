@@ -87,6 +87,9 @@ def test_quiet_hours_hold_warnings_but_not_critical(write_config) -> None:
         assert held["status"] == "pending" and held["attempts"] == 0
         assert held["next_attempt_at"] == "2026-11-22T23:30:00Z"  # 07:30 Shanghai
         assert deliver_due(store, config, datetime(2026, 11, 22, 23, 30, tzinfo=UTC)).sent == 1
+        failed_notice = {"event": "delivery.failed", "brand": "栖云乳业", "severity": "critical", "channel": "down"}
+        enqueue(store, "q-fail", "up", failed_notice, SHANGHAI_NIGHT)
+        assert deliver_due(store, config, SHANGHAI_NIGHT).sent == 1  # a lost critical alert is news at night too
 
 
 def test_quiet_window_wraps_midnight() -> None:
