@@ -112,7 +112,7 @@ def build_message(payload: dict[str, Any], *, delivery_id: str = "", tz: ZoneInf
                  ("负面", f"{counts.get('negative', 0)}（{_percent(counts.get('negative_share'))}）"),
                  ("正面", str(counts.get("positive", 0)))]
         return Message(**common, facts=facts, keywords=[one_line(k, 30) for k in payload.get("keywords") or []][:10],
-                       body="完整摘要请查看邮件或仪表盘。")
+                       body="完整日报见仪表盘或归档的 HTML 日报。")
     return Message(**common, body=one_line(payload.get("text") or "listener 测试消息：通道配置正确。", 500))
 
 

@@ -96,11 +96,20 @@ def bench_demo() -> dict:
             "mentions": summary["mentions"], "incidents": summary["incidents"], "alerts_sent": summary["alerts_sent"]}
 
 
+def bench_alert_latency() -> dict:
+    """Post in a local feed polled every 10 s -> webhook receives the alert (see alert_latency_bench.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from alert_latency_bench import run
+
+    return run(10)
+
+
 def main() -> None:
     results = {
         "analysis": bench_analysis(weibo_texts(1000)),
         "store": bench_store(20_000),
         "demo": bench_demo(),
+        "alert_latency": bench_alert_latency(),
     }
     sys.path.insert(0, str(ROOT / "bench"))
     from statement_bench import bench_statement

@@ -61,13 +61,16 @@ def cmd_check_config(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from listener.daemon import run_daemon
     from listener.lock import AlreadyRunning
 
     try:
+        from listener.daemon import run_daemon
+
         run_daemon(config)
     except AlreadyRunning as exc:
         raise CommandError(str(exc)) from None
+    except KeyboardInterrupt:  # SIGINT while still starting (before its handler is installed) is a clean stop too
+        print("listener: stopped while starting", file=sys.stderr)
     return 0
 
 
@@ -432,6 +435,15 @@ def cmd_backtest(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_outbox(args: argparse.Namespace, config: Config) -> int:
+    """The outbox, one JSON line a row: what is waiting, what was sent, what failed for good (and why)."""
+    store = _store(config)
+    for row in store.outbox_rows(status=args.status):
+        _emit({k: row[k] for k in ("delivery_id", "channel", "event", "incident_id", "status", "attempts",
+                                   "created_at", "next_attempt_at", "sent_at", "last_error")})
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, config: Config | None) -> int:
     from listener.demo.tour import run_demo
 
@@ -456,6 +468,7 @@ COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
     "status": (cmd_status, "运行状况：任务、失败的源、待发通知、数据库 (health as JSON; exit 1 on problems)"),
     "alerts": (cmd_alerts, "预警事件：列出、确认、解除、静默 (list, acknowledge, resolve incidents; silence brands)"),
     "backtest": (cmd_backtest, "用当前设置回放历史，显示会触发的预警 (replay stored history through the detector)"),
+    "outbox": (cmd_outbox, "通知发件箱：待发、已发、失败 (pending, sent and failed notifications)"),
     "check-config": (cmd_check_config, "校验配置并打印（密钥已隐藏）(validate and print the config)"),
 }
 
@@ -499,6 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     p["check-statement"].add_argument("--rules", help="a rules file instead of the bundled lexicons/statement.toml")
     p["alerts"].add_argument("action", choices=["list", "ack", "resolve", "silence", "unsilence", "silences"])
     p["alerts"].add_argument("incident_id", nargs="?", help="the incident id (ack, resolve) or brand (silence)")
+    p["outbox"].add_argument("--status", choices=["pending", "sent", "failed"])
     p["alerts"].add_argument("--brand")
     p["alerts"].add_argument("--until", help="silence: a duration (2h) or a local date-time (2026-11-20 18:00)")
     p["alerts"].add_argument("--reason", help="silence: why (shown by `alerts silences`)")

@@ -32,6 +32,7 @@ from listener.config import Config
 from listener.delivery import deliver_due
 from listener.detection import detect
 from listener.digests import build_digests
+from listener.feed_watch import check_silence
 from listener.lock import DaemonLock
 from listener.store import Store
 
@@ -39,6 +40,7 @@ log = logging.getLogger("listener.daemon")
 DETECT_EVERY = 60
 DELIVER_EVERY = 15
 STOP_GRACE = 10.0
+WATCH_FEEDS_EVERY = 300
 
 
 class Daemon:
@@ -50,6 +52,9 @@ class Daemon:
         self._running: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
         self._unrecorded: deque[tuple[str, dict[str, Any]]] = deque(maxlen=1000)
+        self._busy: set[str] = set()
+        self._kicked: set[str] = set()
+        self._kicks: set[asyncio.Task[None]] = set()
 
     async def _on(self, pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
@@ -98,18 +103,56 @@ class Daemon:
             return len(new)
 
         new = await self._on(self._writer, save)
+        if new:
+            self._kick("detect")  # new mentions: judge them now, not at the next minute
         if result.error:
             log.warning("feed %s: %s", source.name, result.error)
         else:
             log.info("feed %s: %d items, %d new mentions", source.name, len(result.items), new)
 
     async def _detect(self) -> None:
-        await self._on(self._writer, lambda: detect(self.store, self.config, self.playbooks, self.clock()))
+        await self._again("detect", self._detect_once)
+
+    async def _detect_once(self) -> None:
+        events = await self._on(self._writer, lambda: detect(self.store, self.config, self.playbooks, self.clock()))
+        if any(e.notifications for e in events):
+            self._kick("deliver")  # an alert was queued: send it now, not at the next delivery tick
 
     async def _deliver(self) -> None:
+        await self._again("deliver", self._deliver_once)
+
+    async def _deliver_once(self) -> None:
         report = await self._on(self._sender, lambda: deliver_due(self.sender_store, self.config, self.clock()))
         if report.sent or report.failed or report.retrying:
             log.info("delivery: %d sent, %d retrying, %d failed", report.sent, report.retrying, report.failed)
+
+    async def _again(self, name: str, once: Callable[[], Awaitable[None]]) -> None:
+        """Run a job; if it was kicked meanwhile, run it again (a kick during a run must not be lost)."""
+        self._busy.add(name)
+        try:
+            while True:
+                self._kicked.discard(name)
+                await once()
+                if name not in self._kicked:
+                    return
+        finally:
+            self._busy.discard(name)
+
+    def _kick(self, job_id: str) -> None:
+        """Run a periodic job now, or right after its current run. Safe to overlap a scheduled run: each job's
+        work runs on one single-thread executor (writer or sender), so two runs are serialised, not parallel."""
+        if job_id in self._busy:
+            self._kicked.add(job_id)
+            return
+        body = {"detect": self._detect, "deliver": self._deliver}[job_id]
+        self._busy.add(job_id)  # until the task starts, so a burst of kicks makes one run
+        self._kicks.add(task := asyncio.get_running_loop().create_task(self._job(job_id, body)()))
+        task.add_done_callback(self._kicks.discard)
+
+    async def _watch_feeds(self) -> None:
+        events = await self._on(self._writer, lambda: check_silence(self.store, self.config, self.clock()))
+        if events:
+            self._kick("deliver")
 
     async def _digest(self) -> None:
         yesterday = (self.clock().astimezone(self.config.timezone) - timedelta(days=1)).date()
@@ -133,6 +176,8 @@ class Daemon:
                           next_run_time=now + timedelta(seconds=10), max_instances=1, coalesce=True)
         scheduler.add_job(self._job("deliver", self._deliver), IntervalTrigger(seconds=DELIVER_EVERY), id="deliver",
                           next_run_time=now + timedelta(seconds=2), max_instances=1, coalesce=True)
+        scheduler.add_job(self._job("feed-watch", self._watch_feeds), IntervalTrigger(seconds=WATCH_FEEDS_EVERY),
+                          id="feed-watch", next_run_time=now + timedelta(seconds=30), max_instances=1, coalesce=True)
         hour, minute = self.config.digest.at
         scheduler.add_job(self._job("digest", self._digest),
                           CronTrigger(hour=hour, minute=minute, timezone=self.config.timezone), id="digest",

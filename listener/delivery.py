@@ -60,7 +60,8 @@ def quiet_until(now: datetime, window: tuple[tuple[int, int], tuple[int, int]] |
 
 def ignores_quiet_hours(notification: Notification) -> bool:
     p = notification.payload
-    return notification.event in ("incident.opened", "incident.escalated", "test") and p.get("severity") == "critical"
+    urgent = ("incident.opened", "incident.escalated", "delivery.failed", "test")
+    return notification.event in urgent and p.get("severity") == "critical"
 
 
 def _hold(notification: Notification, spec: ChannelSpec, store: Store, now: datetime) -> datetime | None:

@@ -21,6 +21,8 @@ def channels_for(config: Config, event: str, *, brand: str | None = None,
             continue
         if severity and severity_rank(severity) < severity_rank(spec.min_severity):
             continue
+        if event.startswith("feed.") and spec.min_severity == "critical":
+            continue  # collector health is a lower-severity notice: not for critical-only channels
         chosen.append(spec)
     return chosen
 

@@ -97,10 +97,16 @@ def _alert_silences(db: sqlite_utils.Database) -> None:
     db["alert_silences"].create({"brand": str, "until": str, "created_at": str, "reason": str}, pk="brand")
 
 
+def _feed_silence(db: sqlite_utils.Database) -> None:
+    """Alert delivery: remember that a feed's silence beyond its rhythm was reported (feed_watch.py)."""
+    db.execute("ALTER TABLE feeds ADD COLUMN silent_notified INTEGER DEFAULT 0")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
     (2, "feed warnings", _feed_warnings),
     (3, "dashboard indexes", _dashboard_indexes),
     (4, "job health for status", _job_health),
     (5, "alert silences", _alert_silences),
+    (6, "feed silence flag (alert delivery)", _feed_silence),
 ]
