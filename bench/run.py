@@ -103,6 +103,10 @@ def main() -> None:
     }
     for name, figures in results.items():
         print(json.dumps({"bench": name, **figures}, ensure_ascii=False))
+    from dashboard_bench import bench_dashboard  # bench/ is on sys.path when this file runs as a script
+
+    for row in bench_dashboard():
+        print(json.dumps(row, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -46,8 +46,10 @@ def chromium() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[Any]:
+    """Module scope: Playwright's sync API runs an event loop in this thread until it stops, and later
+    test modules call asyncio.run(), which refuses to start inside a running loop."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

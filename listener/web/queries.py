@@ -89,11 +89,11 @@ def _where(f: MentionFilter) -> tuple[str, str, list[Any], str]:
     return source, " AND ".join(where) or "1 = 1", params, drive
 
 
-def mention_page(store: Store, f: MentionFilter, *, page_size: int = PAGE_SIZE) -> MentionPage:
+def mention_page(store: Store, f: MentionFilter, *, page_size: int = PAGE_SIZE, count: bool = True) -> MentionPage:
     source, where, params, drive = _where(f)
     conn = store.conn
     total = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT ?)",
-                         [*params, COUNT_CAP + 1]).fetchone()[0]
+                         [*params, COUNT_CAP + 1]).fetchone()[0] if count else 0
     cursor = _parse_cursor(f.cursor)
     page_where, page_params = where, list(params)
     if drive == "s":
@@ -149,6 +149,15 @@ def daily_trend(store: Store, brand: str, *, end_day: date, days: int, tz: tzinf
             if label in LABELS:
                 out[key][label] += n
     return [out[k] for k in sorted(out)]
+
+
+def official_mentions(store: Store, brand: str, *, since: datetime, limit: int = 5) -> list[Mention]:
+    """The brand's own posts since a moment (its public responses), newest first."""
+    rows = [dict(r) for r in store.conn.execute(
+        "SELECT m.* FROM mention_brands b JOIN mentions m ON m.mention_id = b.mention_id WHERE b.brand = ?"
+        " AND b.published_ts >= ? AND b.official = 1 ORDER BY b.published_ts DESC LIMIT ?",
+        (brand, int(since.timestamp()), limit))]
+    return _with_brands(store.conn, rows)
 
 
 def feed_names(store: Store) -> list[str]:
