@@ -79,7 +79,37 @@ def _dashboard_indexes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_mentions_label ON mentions (label, published_ts)")
 
 
+BRAND_HOURLY_STATEMENTS = [
+    "CREATE TABLE brand_hourly (brand TEXT NOT NULL, hour INTEGER NOT NULL, label TEXT NOT NULL,"
+    " official INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (brand, hour, label, official)) WITHOUT ROWID",
+    "INSERT INTO brand_hourly (brand, hour, label, official, n) SELECT brand, published_ts / 3600, label,"
+    " coalesce(official, 0), count(*) FROM mention_brands WHERE true GROUP BY 1, 2, 3, 4",
+    "CREATE TRIGGER mention_brands_hourly_ai AFTER INSERT ON mention_brands BEGIN"
+    " INSERT INTO brand_hourly (brand, hour, label, official, n) VALUES"
+    " (new.brand, new.published_ts / 3600, new.label, coalesce(new.official, 0), 1)"
+    " ON CONFLICT (brand, hour, label, official) DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER mention_brands_hourly_ad AFTER DELETE ON mention_brands BEGIN"
+    " UPDATE brand_hourly SET n = n - 1 WHERE brand = old.brand AND hour = old.published_ts / 3600"
+    " AND label = old.label AND official = coalesce(old.official, 0); END",
+    "CREATE TRIGGER mention_brands_hourly_au AFTER UPDATE OF brand, published_ts, label, official ON mention_brands"
+    " BEGIN"
+    " UPDATE brand_hourly SET n = n - 1 WHERE brand = old.brand AND hour = old.published_ts / 3600"
+    " AND label = old.label AND official = coalesce(old.official, 0);"
+    " INSERT INTO brand_hourly (brand, hour, label, official, n) VALUES"
+    " (new.brand, new.published_ts / 3600, new.label, coalesce(new.official, 0), 1)"
+    " ON CONFLICT (brand, hour, label, official) DO UPDATE SET n = n + 1; END",
+]
+
+
+def _brand_hourly(db: sqlite_utils.Database) -> None:
+    """Hourly label counts per brand, kept by triggers: the overview's 7-day trend reads a few hundred rows
+    instead of every mention of the week."""
+    for statement in BRAND_HOURLY_STATEMENTS:
+        db.execute(statement)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
     (2, "dashboard indexes", _dashboard_indexes),
+    (3, "dashboard hourly rollup", _brand_hourly),
 ]
