@@ -6,6 +6,7 @@ Built from plain inputs (the day's mentions, earlier daily counts, incidents), r
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from alerts.digest_chart import hourly_png
 from alerts.evidence import excerpt, fold_reposts, safe_url, top_keywords
 from alerts.payload import iso
 from alerts.types import Incident
@@ -64,6 +66,7 @@ class Digest:
     top_positive: list[DigestPost]
     incidents: list[dict[str, Any]]
     feed_warnings: list[str] = field(default_factory=list)
+    rising: list[dict[str, Any]] = field(default_factory=list)  # keyword, count, baseline (per day), ratio
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -91,9 +94,30 @@ def _posts(mentions: list[Mention], tz: tzinfo, limit: int = 5) -> list[DigestPo
     ]
 
 
+def rising_keywords(mentions: list[Mention], baseline: Counter[str], baseline_days: int,
+                    top: int = 8) -> list[dict[str, Any]]:
+    """Keywords used today clearly more than on an average baseline day (at least twice, in 3+ posts).
+
+    Add-one smoothing keeps a word never seen before from dividing by zero or outranking a word that
+    truly tripled; ranking by ratio times today's count favours words that are both new and loud.
+    """
+    today: Counter[str] = Counter()
+    for mention in mentions:
+        today.update(set(mention.keywords))
+    out = []
+    for word, count in today.items():
+        per_day = baseline.get(word, 0) / max(1, baseline_days)
+        ratio = (count + 1) / (per_day + 1)
+        if count >= 3 and ratio >= 2:
+            out.append({"keyword": word, "count": count, "baseline": round(per_day, 1), "ratio": round(ratio, 1)})
+    out.sort(key=lambda r: (r["ratio"] * r["count"], r["count"]), reverse=True)
+    return out[:top]
+
+
 def build_digest(
     brand: str, day: date, mentions: list[Mention], *, previous: DayCounts, week_average: DayCounts,
     incidents: list[Incident], tz: tzinfo, generated_at: datetime, feed_warnings: list[str] | None = None,
+    baseline_keywords: Counter[str] | None = None, baseline_days: int = 7,
 ) -> Digest:
     hourly = [{"volume": 0, "negative": 0, "positive": 0} for _ in range(24)]
     for mention in mentions:
@@ -115,6 +139,7 @@ def build_digest(
             for i in incidents
         ],
         feed_warnings=feed_warnings or [],
+        rising=rising_keywords(mentions, baseline_keywords or Counter(), baseline_days),
     )
 
 
@@ -129,13 +154,34 @@ def _change(now: float, before: float) -> str:
     return f"{delta:+.0f}%"
 
 
-def render_html(digest: Digest) -> str:
-    peak = max((h["volume"] for h in digest.hourly), default=0) or 1
-    return _env.get_template("digest.html").render(d=digest, peak=peak, change=_change)
+def chart_data_uri(digest: Digest) -> str:
+    return "data:image/png;base64," + base64.b64encode(hourly_png(digest.hourly)).decode("ascii")
+
+
+def _peak_hour(digest: Digest) -> int | None:
+    peak = max(range(24), key=lambda h: digest.hourly[h]["volume"])
+    return peak if digest.hourly[peak]["volume"] else None
+
+
+def render_html(digest: Digest, *, chart_src: str | None = None) -> str:
+    """The HTML digest; `chart_src` is `cid:…` in an email, else the chart is embedded as a data: URI."""
+    return _env.get_template("digest.html").render(d=digest, change=_change, chart_src=chart_src or
+                                                   chart_data_uri(digest), peak_hour=_peak_hour(digest),
+                                                   share=_share)
 
 
 def render_markdown(digest: Digest) -> str:
     return _env.get_template("digest.md").render(d=digest, change=_change)
+
+
+def render_text(digest: Digest) -> str:
+    """The plain-text part of the email: readable in any client, and what spam filters like to see."""
+    return _env.get_template("digest.txt").render(d=digest, change=_change, peak_hour=_peak_hour(digest),
+                                                  share=_share)
+
+
+def _share(part: float, whole: float) -> float:
+    return round(part / whole * 100, 1) if whole else 0.0
 
 
 def markdown_escape(text: str | None) -> str:  # registered below as the `md` template filter

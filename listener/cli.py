@@ -208,8 +208,8 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     except ValueError:
         raise CommandError(f"digest: --date {args.date!r} is not YYYY-MM-DD", EXIT_USAGE) from None
     formats = {f.strip() for f in args.format.split(",") if f.strip()}
-    if not formats <= {"html", "md", "json"}:
-        raise CommandError(f"digest: --format takes html, md and json, not {args.format!r}", EXIT_USAGE)
+    if not formats <= {"html", "md", "json", "txt"}:
+        raise CommandError(f"digest: --format takes html, md, json and txt, not {args.format!r}", EXIT_USAGE)
     store = _store(config)
     if args.brand and args.brand not in {b.name for b in config.brands}:
         raise CommandError(f"digest: {args.brand!r} is not a configured brand", EXIT_USAGE)
@@ -219,7 +219,7 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
 
         deliver_due(store, config, utcnow())
     for f in files:
-        paths = {"html": str(f.html), "md": str(f.markdown), "json": str(f.json)}
+        paths = {"html": str(f.html), "md": str(f.markdown), "json": str(f.json), "txt": str(f.text)}
         _emit({"brand": f.brand, "day": f.day, "volume": f.volume, "negative": f.negative,
                **{k: v for k, v in paths.items() if k in formats}})
     return 0
@@ -500,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     p["mentions"].add_argument("--jsonl", action="store_true")
     p["digest"].add_argument("--date", help="YYYY-MM-DD (default: yesterday)")
     p["digest"].add_argument("--brand")
-    p["digest"].add_argument("--format", default="html,md,json", help="html,md,json")
+    p["digest"].add_argument("--format", default="html,md,json", help="html,md,json (txt: the plain-text email part)")
     p["digest"].add_argument("--send", action="store_true", help="also send through the channels")
     p["feeds"].add_argument("--jsonl", action="store_true")
     p["serve"].add_argument("--host", help="address to bind (default: [web] listen, else 127.0.0.1)")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from alerts.digest import DayCounts, build_digest, render_html, render_markdown
+from alerts.digest import DayCounts, build_digest, render_html, render_markdown, render_text
+from alerts.digest_chart import hourly_png
+from alerts.digest_email import digest_subject
 from listener.config import Config
 from listener.routing import notifications_for
 from listener.store import Store
@@ -22,6 +25,7 @@ class DigestFiles:
     json: Path
     volume: int
     negative: int
+    text: Path | None = None
 
 
 def day_bounds(day: date, config: Config) -> tuple[datetime, datetime]:
@@ -48,12 +52,17 @@ def build_digests(store: Store, config: Config, day: date, now: datetime, *, bra
         incidents = [i for i in store.incidents(brand=spec.name, since=start) if i.opened_at < end]
         warnings = [f"{row['feed']}: 连续失败 {row['consecutive_failures']} 次（{row['last_error']}）"
                     for row in store.feed_rows() if (row["consecutive_failures"] or 0) > 0]
+        baseline = store.keyword_counts(spec.name, since=start - timedelta(days=7), until=start)
         digest = build_digest(spec.name, day, mentions, previous=previous, week_average=week_average,
-                              incidents=incidents, tz=config.timezone, generated_at=now, feed_warnings=warnings)
+                              incidents=incidents, tz=config.timezone, generated_at=now, feed_warnings=warnings,
+                              baseline_keywords=baseline, baseline_days=7)
         stem = config.digest.dir / f"{day.isoformat()}-{_safe_name(spec.name)}"
         html, markdown, json_text = render_html(digest), render_markdown(digest), digest.to_json()
         files = DigestFiles(spec.name, day.isoformat(), stem.with_suffix(".html"), stem.with_suffix(".md"),
-                            stem.with_suffix(".json"), digest.counts.volume, digest.counts.negative)
+                            stem.with_suffix(".json"), digest.counts.volume, digest.counts.negative,
+                            text=stem.with_suffix(".txt"))
+        text = render_text(digest)
+        files.text.write_text(text, encoding="utf-8")
         files.html.write_text(html, encoding="utf-8")
         files.markdown.write_text(markdown, encoding="utf-8")
         files.json.write_text(json_text, encoding="utf-8")
@@ -64,7 +73,12 @@ def build_digests(store: Store, config: Config, day: date, now: datetime, *, bra
                        "counts": {"volume": digest.counts.volume, "negative": digest.counts.negative,
                                   "neutral": digest.counts.neutral, "positive": digest.counts.positive,
                                   "negative_share": digest.counts.negative_share},
-                       "keywords": digest.keywords, "sent_at": ts(now)}
+                       "keywords": digest.keywords, "rising_keywords": digest.rising, "sent_at": ts(now),
+                       # For mail channels: a multipart email needs the text, the HTML (its chart at
+                       # cid:hourly-chart) and the PNG to attach inline under that Content-ID.
+                       "subject": digest_subject(digest), "text": text,
+                       "html": render_html(digest, chart_src="cid:hourly-chart"), "chart_cid": "hourly-chart",
+                       "chart_png": base64.b64encode(hourly_png(digest.hourly)).decode("ascii")}
             with store.transaction() as conn:
                 for notification in notifications_for(config, "digest", payload, now=now, brand=spec.name):
                     store.enqueue(notification, conn)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from alerts.digest import DayCounts, build_digest, markdown_escape, render_html, render_markdown
@@ -37,3 +37,184 @@ def test_html_digest_escapes_mentions_and_drops_script_links() -> None:
 def test_markdown_escape_neutralises_links_and_headings() -> None:
     assert markdown_escape("[点我](http://evil)") == "\\[点我\\]\\(http://evil\\)"
     assert markdown_escape("# 标题\n下一行") == "\\# 标题 下一行"
+
+
+# --- the daily digest for a seeded week --------------------------------------------------------
+
+def _png_pixels(png: bytes) -> tuple[int, int, bytes]:
+    """Decode our own 8-bit RGB, filter-0 PNG back to pixels (the check must not trust the writer)."""
+    import struct
+    import zlib
+
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    pos, idat, width, height = 8, b"", 0, 0
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        data = png[pos + 8:pos + 8 + length]
+        assert struct.unpack(">I", png[pos + 8 + length:pos + 12 + length])[0] == zlib.crc32(kind + data)
+        if kind == b"IHDR":
+            width, height, depth, color = struct.unpack(">IIBB", data[:10])
+            assert (depth, color) == (8, 2)
+        elif kind == b"IDAT":
+            idat += data
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = width * 3 + 1
+    assert len(raw) == stride * height and all(raw[r * stride] == 0 for r in range(height))
+    return width, height, b"".join(raw[r * stride + 1:(r + 1) * stride] for r in range(height))
+
+
+def test_hourly_png_draws_stacked_bars() -> None:
+    from alerts.digest_chart import NEGATIVE, POSITIVE, hourly_png
+
+    hourly = [{"volume": 0, "negative": 0, "positive": 0} for _ in range(24)]
+    hourly[9] = {"volume": 10, "negative": 6, "positive": 3}
+    width, height, pixels = _png_pixels(hourly_png(hourly))
+    assert (width, height) == (680, 200)
+    colors = {pixels[i:i + 3] for i in range(0, len(pixels), 3)}
+    assert bytes(NEGATIVE) in colors and bytes(POSITIVE) in colors
+
+    def column(x: int) -> list[bytes]:
+        return [pixels[(y * width + x) * 3:(y * width + x) * 3 + 3] for y in range(height)]
+    slot = (680 - 48) / 24
+    bar_x = 40 + int(9 * slot + slot / 2)
+    assert column(bar_x).count(bytes(NEGATIVE)) > column(bar_x).count(bytes(POSITIVE)) > 0
+    empty_x = 40 + int(3 * slot + slot / 2)
+    assert bytes(NEGATIVE) not in column(empty_x)
+
+
+def test_rising_keywords_compare_with_the_baseline() -> None:
+    from collections import Counter
+
+    from alerts.digest import rising_keywords
+
+    def m(i: int, words: tuple[str, ...]) -> Mention:
+        return Mention(mention_id=str(i), feed="f", url=None, title="", text="t", clean_text="t", author=None,
+                       published_at=NOW, fetched_at=NOW, brands=(BrandMatch("b"),), sentiment=0.2,
+                       label="negative", keywords=words)
+    today = [m(i, ("异味", "客服")) for i in range(6)] + [m(10, ("新品",))]
+    rising = rising_keywords(today, Counter({"客服": 42, "异味": 1}), 7)
+    assert [r["keyword"] for r in rising] == ["异味"]  # 客服 is as usual (6 a day); 新品 is once, not a trend
+    assert rising[0] == {"keyword": "异味", "count": 6, "baseline": 0.1, "ratio": 6.1}
+
+
+def _seeded_digest(tmp_path, webhook_url: str | None = None):
+    from tests.web_seed import NOW as SEED_NOW
+    from tests.web_seed import seeded_config
+
+    channel = f'[[channels]]\nname = "chat"\ntype = "webhook"\nurl = "{webhook_url}"\nsecret = "test-secret"\n' \
+              'events = ["digest"]\n' if webhook_url else ""
+    config = seeded_config(tmp_path, channel)
+    day = SEED_NOW.astimezone(config.timezone).date() - timedelta(days=1)
+    return config, day
+
+
+def test_digest_for_a_seeded_week_compares_day_before_and_week(tmp_path) -> None:
+    import json
+
+    from listener.digests import build_digests
+    from listener.store import Store
+    from tests.web_seed import BRAND
+    from tests.web_seed import NOW as SEED_NOW
+
+    config, _ = _seeded_digest(tmp_path)
+    store = Store(config.store_path)
+    today = SEED_NOW.astimezone(config.timezone).date()
+    files = {f.brand: f for f in build_digests(store, config, today, SEED_NOW)}
+    data = json.loads(files[BRAND].json.read_text(encoding="utf-8"))
+    # The seed: 4 posts every 2 hours on ordinary days (1 negative), then a burst of 31 negative posts.
+    assert data["previous"] == {"volume": 48, "negative": 12, "neutral": 12, "positive": 24, "negative_share": 0.25}
+    assert data["week_average"]["volume"] == 48
+    assert data["counts"]["negative"] > data["previous"]["negative"] * 2
+    rising = [r["keyword"] for r in data["rising"]]
+    assert "异味" in rising and "拉肚子" not in rising  # every ordinary day has 12 拉肚子 posts: not rising
+    assert data["top_negative"][0]["reach"] >= data["top_negative"][1]["reach"]
+    assert max(p["reposts_folded"] for p in data["top_negative"]) >= 5
+    assert data["incidents"][0]["status"] == "open" and data["feed_warnings"][0].startswith("news: 连续失败 3 次")
+    html = files[BRAND].html.read_text(encoding="utf-8")
+    assert 'src="data:image/png;base64,' in html and "<svg" not in html and "上升热词" in html
+    assert "&lt;img src=x" in html and "<script>" not in html
+    text = files[BRAND].text.read_text(encoding="utf-8")
+    assert "上升热词" in text and "较前日" in text and "<img src=x" in text  # plain text: shown, never rendered
+    assert [d["day"] for d in store.digests() if d["brand"] == BRAND] == [today.isoformat()]
+
+
+def test_digest_email_has_text_html_and_inline_png_over_real_smtp(tmp_path) -> None:
+    import email
+    import email.policy
+    import json
+    import smtplib
+
+    from aiosmtpd.controller import Controller
+
+    from alerts.digest_email import digest_email
+    from listener.digests import build_digests
+    from listener.store import Store
+    from tests.web_seed import BRAND
+    from tests.web_seed import NOW as SEED_NOW
+
+    config, _ = _seeded_digest(tmp_path)
+    store = Store(config.store_path)
+    build_digests(store, config, SEED_NOW.astimezone(config.timezone).date(), SEED_NOW)
+    from alerts.digest import DayCounts, Digest, DigestPost
+
+    row = next(d for d in store.digests() if d["brand"] == BRAND)
+    raw = json.loads(row["json"])
+    for key in ("counts", "previous", "week_average"):
+        raw[key].pop("negative_share")
+        raw[key] = DayCounts(**raw[key])
+    raw["top_negative"] = [DigestPost(**p) for p in raw["top_negative"]]
+    raw["top_positive"] = [DigestPost(**p) for p in raw["top_positive"]]
+    digest = Digest(**raw)
+
+    received: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope.content)
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.send_message(digest_email(digest, sender="listener@example.com", to=["brand@example.com"]))
+    finally:
+        controller.stop()
+    message = email.message_from_bytes(received[0], policy=email.policy.default)
+    assert BRAND in message["Subject"] and "负面" in message["Subject"]
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    html_part = message.get_body(("html",))
+    html = html_part.get_content()
+    assert "提及量" in text and "<img src=x" in text
+    cid = html.split('src="cid:', 1)[1].split('"', 1)[0]
+    images = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 1 and images[0]["Content-ID"] == f"<{cid}>"
+    assert images[0].get_content().startswith(b"\x89PNG") and "data:image" not in html
+    assert "&lt;img src=x" in html
+
+
+def test_digest_goes_out_through_the_channels(tmp_path, webhook) -> None:
+    import base64
+
+    from listener.delivery import deliver_due
+    from listener.digests import build_digests
+    from listener.store import Store
+    from tests.web_seed import BRAND
+    from tests.web_seed import NOW as SEED_NOW
+
+    config, day = _seeded_digest(tmp_path, f"{webhook.url}/hook")
+    store = Store(config.store_path)
+    build_digests(store, config, day, SEED_NOW, brands=[BRAND], send=True)
+    report = deliver_due(store, config, SEED_NOW)
+    assert report.sent == 1
+    payload = webhook.received[0]["payload"]
+    assert payload["event"] == "digest" and payload["brand"] == BRAND and payload["markdown"].startswith("###")
+    assert base64.b64decode(payload["chart_png"]).startswith(b"\x89PNG")
+    assert f'src="cid:{payload["chart_cid"]}"' in payload["html"] and payload["text"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +261,23 @@ def test_serve_and_daemon_answer_on_loopback_and_stop_on_sigterm(tmp_path: Path,
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_hourly_rollup_matches_the_mentions_it_counts(tmp_path: Path) -> None:
+    from listener.web.queries import daily_trend
+
+    config = seeded_config(tmp_path)
+    store = Store(config.store_path)
+    today = NOW.astimezone(config.timezone).date()
+    trend = daily_trend(store, BRAND, end_day=today, days=8, tz=config.timezone)
+    for day in trend:
+        start = int(datetime.combine(date.fromisoformat(day["day"]), datetime.min.time(),
+                                     tzinfo=config.timezone).timestamp())
+        row = store.conn.execute(
+            "SELECT count(*), sum(label = 'negative') FROM mention_brands WHERE brand = ? AND official = 0"
+            " AND published_ts >= ? AND published_ts < ?", (BRAND, start, start + 86400)).fetchone()
+        assert (day["volume"], day["negative"]) == (row[0], row[1] or 0), day
+    store.conn.execute("UPDATE mention_brands SET label = 'positive' WHERE mention_id = 'm1'")
+    store.conn.execute("DELETE FROM mention_brands WHERE mention_id = 'm2'")
+    total = store.conn.execute("SELECT sum(n) FROM brand_hourly WHERE brand = ?", (BRAND,)).fetchone()[0]
+    assert total == store.conn.execute("SELECT count(*) FROM mention_brands WHERE brand = ?", (BRAND,)).fetchone()[0]

@@ -84,7 +84,7 @@ def seed(config: Config) -> dict[str, int]:
         # One widely reposted complaint: the same text many times, folded in evidence.
         text, simhash = ("栖云牛奶喝了拉肚子，客服说是我们自己的问题！", 0xABCDEF) if i % 3 == 0 else \
             (f"{NEGATIVE[i % 5]}，第{i}位网友", None)
-        mentions.append(mention(n, text, "negative", burst_start + timedelta(minutes=3 * i), reposts=50 - i,
+        mentions.append(mention(n, text, "negative", burst_start + timedelta(minutes=3 * i), reposts=90 - i,
                                 simhash=simhash))
     n += 1
     mentions.append(mention(n, HOSTILE, "negative", NOW - timedelta(minutes=30), reposts=400))

@@ -190,3 +190,4 @@ def _report(quiet: bool, store: Store, config: Config, hook: WebhookReceiver, ev
     for d in digests:
         _say(quiet, f"\n今日舆情日报（{d.brand}，{d.day}）：{d.html}")
         _say(quiet, f"  提及 {d.volume} 条，负面 {d.negative} 条；Markdown 版 {d.markdown}")
+    _say(quiet, f"\n网页看板 dashboard：listener serve --config {config.path}  → http://127.0.0.1:8080/")

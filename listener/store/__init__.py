@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -168,6 +169,16 @@ class Store:
             (brand, int(since.timestamp()), int(until.timestamp())),
         ).fetchone()
         return {"volume": row[0] or 0, "negative": row[1] or 0, "neutral": row[2] or 0, "positive": row[3] or 0}
+
+    def keyword_counts(self, brand: str, *, since: datetime, until: datetime) -> Counter[str]:
+        """In how many public mentions of the brand each keyword appears (the baseline of rising keywords)."""
+        counts: Counter[str] = Counter()
+        for (keywords,) in self.conn.execute(
+                "SELECT m.keywords FROM mention_brands b JOIN mentions m ON m.mention_id = b.mention_id"
+                " WHERE b.brand = ? AND b.official = 0 AND b.published_ts >= ? AND b.published_ts < ?",
+                (brand, int(since.timestamp()), int(until.timestamp()))):
+            counts.update(set(json.loads(keywords or "[]")))
+        return counts
 
     # --- feeds ----------------------------------------------------------------------------------
 

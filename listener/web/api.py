@@ -79,10 +79,10 @@ def api_mentions(request: Request, brand: str | None = None,
                  until: str | None = Query(None, description="date (inclusive) or ISO time, local zone"),
                  q: str | None = Query(None, description="full-text search in title and text"),
                  cursor: str | None = Query(None, description="next_cursor of the previous page")) -> dict[str, Any]:
-    store, config, _ = _ctx(request)
+    store, config, now = _ctx(request)
     try:
         page = mention_page(store, views.mention_filter(config, brand=brand, label=label, feed=feed, since=since,
-                                                        until=until, q=q, cursor=cursor))
+                                                        until=until, q=q, cursor=cursor, now=now))
     except views.BadFilter as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     return {"mentions": [views.mention_json(m) for m in page.mentions], "total": page.total,

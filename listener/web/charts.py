@@ -33,7 +33,7 @@ def _axis(height: int, top: int, left: int, width: int, peak: int) -> list[str]:
 
 def trend_chart(days: list[dict[str, Any]], *, label: str = "7 日情感趋势") -> Markup:
     """Stacked bars per day (negative at the bottom, then neutral, positive) with the day under each bar."""
-    width, height, top, left, base = 360, 150, 8, 34, 120
+    width, height, top, left, base = 360, 150, 18, 34, 120  # room above the tallest bar for its total
     peak = max((d["volume"] for d in days), default=0) or 1
     step = (width - left) / max(1, len(days))
     body = _axis(base, top, left, width, peak)
@@ -75,7 +75,7 @@ def timeline_chart(buckets: list[Any], *, window_start: datetime, window_end: da
                             f'<title>{escape(when)} {NAMES[key]} {escape(value)}</title></rect>')
     ticks = max(1, len(buckets) // 6)
     for i in range(0, len(buckets), ticks):
-        x = left + i * step
+        x = min(left + i * step, width - 62.0)  # the last label must not run off the right edge
         body.append(f'<text x="{x:.1f}" y="{base + 16}" font-size="10" fill="#646a73">'
                     f'{escape(buckets[i].start.astimezone(tz).strftime("%m-%d %H:%M"))}</text>')
     return _frame(width, height, label, body)

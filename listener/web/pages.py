@@ -41,10 +41,10 @@ def overview_page(request: Request) -> HTMLResponse:
 def mentions_page(request: Request, brand: str | None = None, label: str | None = None, feed: str | None = None,
                   since: str | None = None, until: str | None = None, q: str | None = None,
                   cursor: str | None = None) -> HTMLResponse:
-    store, config, _ = _ctx(request)
+    store, config, now = _ctx(request)
     params = {"brand": brand, "label": label, "feed": feed, "since": since, "until": until, "q": q}
     try:
-        page = mention_page(store, views.mention_filter(config, cursor=cursor, **params))
+        page = mention_page(store, views.mention_filter(config, cursor=cursor, now=now, **params))
         error = None
     except views.BadFilter as exc:
         page, error = None, str(exc)

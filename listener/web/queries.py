@@ -17,6 +17,7 @@ from listener.store.codec import mention_from_row
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
+COUNT_CAP_SCAN = 100  # 1-2 character searches scan rows (below the trigram index): count only so far
 LABELS = ("negative", "neutral", "positive")
 
 
@@ -89,11 +90,18 @@ def _where(f: MentionFilter) -> tuple[str, str, list[Any], str]:
     return source, " AND ".join(where) or "1 = 1", params, drive
 
 
-def mention_page(store: Store, f: MentionFilter, *, page_size: int = PAGE_SIZE) -> MentionPage:
+def mention_page(store: Store, f: MentionFilter, *, page_size: int = PAGE_SIZE, count: bool = True) -> MentionPage:
     source, where, params, drive = _where(f)
     conn = store.conn
-    total = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT ?)",
-                         [*params, COUNT_CAP + 1]).fetchone()[0]
+    q = (f.q or "").strip()
+    scan = bool(q) and len(q) < 3
+    cap = COUNT_CAP_SCAN if scan else COUNT_CAP
+    # Count without the join to `mentions` when no filter needs its columns: the index alone answers,
+    # and 10,000 random row lookups would cost more than the page itself.
+    needs_m = bool(f.feed) or scan or drive == "m" or (drive == "s" and any((f.brand, f.label, f.since, f.until)))
+    count_source = source if needs_m else source.split(" JOIN ")[0]
+    total = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {count_source} WHERE {where} LIMIT ?)",
+                         [*params, cap + 1]).fetchone()[0] if count else 0
     cursor = _parse_cursor(f.cursor)
     page_where, page_params = where, list(params)
     if drive == "s":
@@ -105,8 +113,9 @@ def mention_page(store: Store, f: MentionFilter, *, page_size: int = PAGE_SIZE) 
         ts_col = f"{drive}.published_ts"
         order = f"{ts_col} DESC, {drive}.rowid DESC"
         if cursor:
-            page_where += f" AND ({ts_col}, {drive}.rowid) < (?, ?)"
-            page_params.extend(cursor)
+            # Spelled out rather than a row value so the published_ts index bounds the scan.
+            page_where += f" AND {ts_col} <= ? AND ({ts_col} < ? OR {drive}.rowid < ?)"
+            page_params.extend([cursor[0], cursor[0], cursor[1]])
     rows = [dict(r) for r in conn.execute(
         f"SELECT m.*, {drive}.rowid AS _cursor_rowid FROM {source} WHERE {page_where} ORDER BY {order} LIMIT ?",
         [*page_params, page_size + 1])]
@@ -116,7 +125,7 @@ def mention_page(store: Store, f: MentionFilter, *, page_size: int = PAGE_SIZE) 
     for row in rows:
         row.pop("_cursor_rowid")
     return MentionPage(mentions=_with_brands(conn, rows), next_cursor=next_cursor,
-                       total=min(total, COUNT_CAP), total_capped=total > COUNT_CAP)
+                       total=min(total, cap), total_capped=total > cap)
 
 
 def _with_brands(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[Mention]:
@@ -139,16 +148,29 @@ def daily_trend(store: Store, brand: str, *, end_day: date, days: int, tz: tzinf
     offset = int(start.utcoffset().total_seconds()) if start.utcoffset() else 0
     out = {(end_day - timedelta(days=i)).isoformat(): {"day": (end_day - timedelta(days=i)).isoformat(), "volume": 0,
            **dict.fromkeys(LABELS, 0)} for i in range(days)}
-    for day_number, label, n in store.conn.execute(
-            "SELECT (published_ts + ?) / 86400 AS d, label, count(*) FROM mention_brands"
-            " WHERE brand = ? AND published_ts >= ? AND published_ts < ? AND official = 0 GROUP BY d, label",
-            (offset, brand, int(start.timestamp()), int(end.timestamp()))):
+    if offset % 3600 == 0:  # whole-hour zone: read the hourly rollup (migration 3), not every mention
+        sql = ("SELECT (hour * 3600 + ?) / 86400 AS d, label, sum(n) FROM brand_hourly WHERE brand = ?"
+               " AND hour >= ? / 3600 AND hour < ? / 3600 AND official = 0 GROUP BY d, label")
+    else:
+        sql = ("SELECT (published_ts + ?) / 86400 AS d, label, count(*) FROM mention_brands"
+               " WHERE brand = ? AND published_ts >= ? AND published_ts < ? AND official = 0 GROUP BY d, label")
+    for day_number, label, n in store.conn.execute(sql, (offset, brand, int(start.timestamp()),
+                                                         int(end.timestamp()))):
         key = date.fromordinal(date(1970, 1, 1).toordinal() + day_number).isoformat()
         if key in out:
             out[key]["volume"] += n
             if label in LABELS:
                 out[key][label] += n
     return [out[k] for k in sorted(out)]
+
+
+def official_mentions(store: Store, brand: str, *, since: datetime, limit: int = 5) -> list[Mention]:
+    """The brand's own posts since a moment (its public responses), newest first."""
+    rows = [dict(r) for r in store.conn.execute(
+        "SELECT m.* FROM mention_brands b JOIN mentions m ON m.mention_id = b.mention_id WHERE b.brand = ?"
+        " AND b.published_ts >= ? AND b.official = 1 ORDER BY b.published_ts DESC LIMIT ?",
+        (brand, int(since.timestamp()), limit))]
+    return _with_brands(store.conn, rows)
 
 
 def feed_names(store: Store) -> list[str]:

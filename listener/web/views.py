@@ -13,10 +13,12 @@ from collectors.dates import parse_datetime
 from listener.config import Config
 from listener.store import Store
 from listener.store.codec import ts
-from listener.web.queries import LABELS, MentionFilter, daily_trend
+from listener.web.queries import LABELS, MentionFilter, daily_trend, mention_page, official_mentions
 
 TIMELINE_MAX_BUCKETS = 288
 EVIDENCE_POSTS = 10
+EVIDENCE_WINDOW = 2000  # negative posts read to pick the evidence from (the alert reads the same number)
+SHORT_SEARCH_DAYS = 7
 
 
 class BadFilter(ValueError):
@@ -55,7 +57,8 @@ def _when(value: str | None, name: str, config: Config, *, end_of_day: bool = Fa
 
 
 def mention_filter(config: Config, *, brand: str | None, label: str | None, feed: str | None, since: str | None,
-                   until: str | None, q: str | None, cursor: str | None) -> MentionFilter:
+                   until: str | None, q: str | None, cursor: str | None,
+                   now: datetime | None = None) -> MentionFilter:
     """Validate explorer parameters into a filter; every problem is one readable line."""
     brand, label, feed = (v.strip() if v and v.strip() else None for v in (brand, label, feed))
     if brand and brand not in {b.name for b in config.brands}:
@@ -66,9 +69,13 @@ def mention_filter(config: Config, *, brand: str | None, label: str | None, feed
         raise BadFilter("q: 搜索词过长 (at most 200 characters)")
     if cursor and not all(part.isdigit() for part in cursor.split(":", 1)):
         raise BadFilter(f"cursor: {cursor!r} 不是有效的翻页位置")
-    return MentionFilter(brand=brand, label=label, feed=feed, since=_when(since, "since", config),
-                         until=_when(until, "until", config, end_of_day=True), q=(q or "").strip() or None,
-                         cursor=cursor or None)
+    q = (q or "").strip() or None
+    start = _when(since, "since", config)
+    if q and len(q) < 3 and start is None and now is not None:
+        # 1-2 characters are below the trigram index: a scan, so bounded to recent days unless dates are given.
+        start = now - timedelta(days=SHORT_SEARCH_DAYS)
+    return MentionFilter(brand=brand, label=label, feed=feed, since=start,
+                         until=_when(until, "until", config, end_of_day=True), q=q, cursor=cursor or None)
 
 
 def overview(store: Store, config: Config, now: datetime) -> dict[str, Any]:
@@ -103,12 +110,13 @@ def timeline(store: Store, config: Config, incident: Incident, now: datetime) ->
 def incident_detail(store: Store, config: Config, incident: Incident, playbooks: dict[str, Playbook],
                     now: datetime) -> dict[str, Any]:
     until = min(now, incident.window_end + timedelta(seconds=config.detector.bucket_seconds))
-    window = store.mentions(brand=incident.brand, since=incident.window_start, until=until + timedelta(seconds=1),
-                            label="negative", limit=2000)
+    # Driven by the (brand, label, published_ts) index: the incident page stays fast on a large store.
+    window = mention_page(store, MentionFilter(brand=incident.brand, label="negative", since=incident.window_start,
+                                               until=until + timedelta(seconds=1)),
+                          page_size=EVIDENCE_WINDOW, count=False).mentions
     weights = signal_weights(window)
     playbook = choose_playbook(playbooks, weights)
-    responses = [m for m in store.mentions(brand=incident.brand, since=incident.window_start, limit=200)
-                 if m.official]
+    responses = official_mentions(store, incident.brand, since=incident.window_start)
     return {
         "incident": incident,
         "posts": fold_reposts(window)[:EVIDENCE_POSTS],
