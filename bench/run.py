@@ -103,6 +103,9 @@ def main() -> None:
     }
     for name, figures in results.items():
         print(json.dumps({"bench": name, **figures}, ensure_ascii=False))
+    from sentiment_bench import main as sentiment_main  # the shipped model vs SnowNLP, held-out data
+
+    sentiment_main()
 
 
 if __name__ == "__main__":

@@ -127,21 +127,13 @@ def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
 
     analyzer = Analyzer(config.brands, config.sentiment)
     if args.jsonl:
-        for number, line in enumerate(sys.stdin, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                text = str(record["text"])
-            except (json.JSONDecodeError, KeyError, TypeError):
-                print(f"listener: analyze: line {number}: expected {{\"id\", \"text\"}} JSON", file=sys.stderr)
-                continue
-            result = analyzer.analyze_text(text)
-            _emit({"id": record.get("id"), "sentiment": result.sentiment, "label": result.label,
-                   "keywords": list(result.keywords), "signals": list(result.signals)})
+        from listener.analyze_lines import analyze_lines
+
+        analyze_lines(analyzer, sys.stdin.buffer, lambda line: print(line, flush=True),
+                      lambda message: print(message, file=sys.stderr))
         return 0
-    text = args.text if args.text is not None else sys.stdin.read()
-    result = analyzer.analyze_text(text)
+    text = args.text if args.text is not None else sys.stdin.buffer.read().decode("utf-8", "replace")
+    result = analyzer.analyze_text(text.encode("utf-8", "replace").decode("utf-8"))
     _emit({"sentiment": result.sentiment, "label": result.label, "keywords": list(result.keywords),
            "signals": list(result.signals)})
     return 0
@@ -289,6 +281,16 @@ def cmd_demo(args: argparse.Namespace, config: Config | None) -> int:
     return run_demo(workdir=Path(args.workdir) if args.workdir else None, quiet=args.quiet)
 
 
+def cmd_train_sentiment(args: argparse.Namespace, config: Config) -> int:
+    from analyzers.errors import AnalyzerError
+    from listener.train_cmd import run
+
+    try:
+        return run(args)
+    except AnalyzerError as exc:
+        raise CommandError(str(exc)) from None
+
+
 # --- parser -------------------------------------------------------------------------------------
 
 COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
@@ -303,6 +305,7 @@ COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
     "feeds": (cmd_feeds, "订阅源健康状况 (feed health)"),
     "test-channel": (cmd_test_channel, "向通道发送测试消息 (send a test message)"),
     "alerts": (cmd_alerts, "预警事件：列出、确认、解除 (list, acknowledge, resolve incidents)"),
+    "train-sentiment": (cmd_train_sentiment, "用标注数据训练情感模型 (train a sentiment model from labelled CSVs)"),
     "check-config": (cmd_check_config, "校验配置并打印（密钥已隐藏）(validate and print the config)"),
 }
 
@@ -341,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     p["alerts"].add_argument("action", choices=["list", "ack", "resolve"])
     p["alerts"].add_argument("incident_id", nargs="?")
     p["alerts"].add_argument("--brand")
+    from listener.train_cmd import add_arguments as add_train_arguments
+
+    add_train_arguments(p["train-sentiment"])
     return parser
 
 

@@ -168,7 +168,8 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
         Setting("max_bytes", _int(1024), 10 * 1024 * 1024, "Largest document accepted, in bytes"),
     ]}),
     "sentiment": (False, {s.key: s for s in [
-        Setting("engine", _choice("snownlp"), "snownlp", "Sentiment engine"),
+        Setting("engine", _choice("linear", "snownlp"), "linear", "Sentiment engine"),
+        Setting("model", _nonempty, None, "Model file for the linear engine (default: the shipped one)"),
         Setting("negative_below", _fraction, 0.35, "Scores below this are negative"),
         Setting("positive_above", _fraction, 0.65, "Scores above this are positive"),
     ]}),

@@ -87,3 +87,15 @@ def test_analyze_text_reports_label_keywords_and_signals(analyzer: Analyzer) -> 
     result = analyzer.analyze_text("这牛奶变质发臭，喝完拉肚子，客服还踢皮球，太恶心了")
     assert result.label == "negative"
     assert "product_safety" in result.signals
+
+
+def test_brand_names_enter_jiebas_dictionary_and_traditional_aliases_match() -> None:
+    import jieba
+
+    spec = BrandSpec(name="鹿鸣川", aliases=("鹿鳴川飲品", "LMC Drinks"), exclude=("鹿鸣川公园",))
+    matcher = BrandMatcher([spec])
+    assert "鹿鸣川" in jieba.lcut("我昨天买的鹿鸣川酸奶坏了")
+    assert matcher.match(normalize("", "鹿鳴川飲品又漲價了").clean)[0].brand == "鹿鸣川"
+    assert matcher.match("买了鹿鸣川饮品")[0].spans == ((2, 7),)  # the simplified form of a traditional alias
+    assert matcher.match("lmc drinks sucks")[0].spans == ((0, 10),)
+    assert matcher.match("周末去鹿鸣川公园散步") == ()
