@@ -176,7 +176,7 @@ class Trainer:
         x = self.matrix(feature_sets, vocab)
         y = np.array([e.label for e in examples])
         w = np.array([self.config.weights.get(e.source, 1.0) for e in examples])
-        model = LogisticRegression(C=self.config.c, solver="liblinear", max_iter=1000)
+        model = LogisticRegression(C=self.config.c, solver="liblinear", max_iter=1000, random_state=self.config.seed)
         model.fit(x, y, sample_weight=w)
         coef = model.coef_[0]
         names = list(vocab)

@@ -99,3 +99,19 @@ def test_brand_names_enter_jiebas_dictionary_and_traditional_aliases_match() -> 
     assert matcher.match("买了鹿鸣川饮品")[0].spans == ((2, 7),)  # the simplified form of a traditional alias
     assert matcher.match("lmc drinks sucks")[0].spans == ((0, 10),)
     assert matcher.match("周末去鹿鸣川公园散步") == ()
+
+
+def test_keywords_tfidf_and_textrank_skip_stopwords_and_brand_names() -> None:
+    from analyzers.keywords import KeywordExtractor
+
+    extractor = KeywordExtractor(ignore=["栖云牛奶", "栖云"])
+    BrandMatcher([BRAND])  # brand names enter jieba's dictionary, so they are one word to filter
+    text = ("栖云牛奶喝了以后孩子拉肚子，我们已经投诉到市场监管局，客服一直推脱。栖云牛奶的客服说是我们自己的问题，"
+            "我们要求退款，客服还是推脱，市场监管局说会调查。")
+    for method in ("tfidf", "textrank"):
+        words = extractor.extract(text, method=method)
+        assert words and "栖云牛奶" not in words and "栖云" not in words
+        assert "客服" in words
+        assert not {"我们", "已经", "一直"} & set(words)
+    with pytest.raises(ValueError):
+        extractor.extract(text, method="lda")

@@ -46,3 +46,18 @@ def test_too_short_to_hash_is_never_folded() -> None:
 def test_max_distance_must_be_exact_for_the_band_index() -> None:
     with pytest.raises(ValueError):
         cluster_posts([], max_distance=8)
+
+
+def test_cluster_mentions_uses_publication_time_and_reach() -> None:
+    from analyzers import BrandMatch, Mention
+    from analyzers.dedup import cluster_mentions
+
+    def mention(key: str, text: str, minutes: int, reposts: int) -> Mention:
+        when = T0 + timedelta(minutes=minutes)
+        return Mention(mention_id=key, feed="weibo", url=None, title="", text=text, clean_text=text, author=None,
+                       published_at=when, fetched_at=when, brands=(BrandMatch("栖云乳业"),), sentiment=0.1,
+                       label="negative", metrics={"reposts": reposts}, simhash=simhash(text))
+
+    found = cluster_mentions([mention("m2", "转发 " + COMPLAINT, 5, 3), mention("m1", COMPLAINT, 0, 1),
+                              mention("m3", "栖云酸奶草莓味很好喝，早餐必备，推荐给大家", 1, 0)])
+    assert [(c.representative, c.members, c.reach) for c in found] == [("m1", ["m1", "m2"], 40), ("m3", ["m3"], 0)]
