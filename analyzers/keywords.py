@@ -1,4 +1,8 @@
-"""Keywords: TF-IDF terms from jieba.analyse, minus stopwords and the brand's own names."""
+"""Keywords: TF-IDF (default) or TextRank terms from jieba.analyse, minus stopwords and the brand's own names.
+
+TF-IDF suits single posts (jieba's IDF table knows which words are rare); TextRank, which ranks words by
+co-occurrence, suits longer texts and batches such as an incident's posts joined together.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +24,17 @@ class KeywordExtractor:
         self._stop = {w.strip().lower() for w in stopwords if w.strip()}
         self._ignore = {w.lower() for w in ignore}
         self._tfidf = jieba.analyse.TFIDF()
+        self._textrank = jieba.analyse.TextRank()
 
-    def extract(self, text: str, top: int = 8) -> tuple[str, ...]:
+    def extract(self, text: str, top: int = 8, method: str = "tfidf") -> tuple[str, ...]:
         if not text.strip():
             return ()
-        words = self._tfidf.extract_tags(text, topK=top * 3, allowPOS=_ALLOWED_POS)
+        if method == "textrank":
+            words = self._textrank.textrank(text, topK=top * 3, allowPOS=_ALLOWED_POS)
+        elif method == "tfidf":
+            words = self._tfidf.extract_tags(text, topK=top * 3, allowPOS=_ALLOWED_POS)
+        else:
+            raise ValueError(f"keywords: unknown method {method!r} (tfidf or textrank)")
         kept = [
             w for w in words
             if len(w) > 1 and w.lower() not in self._stop and w.lower() not in self._ignore and not w.isdigit()

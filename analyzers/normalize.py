@@ -18,9 +18,13 @@ _URL = re.compile(r"https?://[^\s<>\"'，。！？）】]+", re.IGNORECASE)
 _HANDLE = re.compile(r"@([\w\u4e00-\u9fff·\-]{1,30})")
 _TOPIC = re.compile(r"#([^#\n]{1,60})#")
 _EMOTICON = re.compile(r"\[([\u4e00-\u9fffA-Za-z]{1,8})\]")
-# A Han character followed by its pinyin in brackets, as some converted pages carry: 技術(shù)
-_PINYIN_NOTE = re.compile(r"(?<=[\u4e00-\u9fff])[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹ]{1,8}\d?[)）]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+# A Han character followed by its pinyin in brackets, as some converted pages carry: 技術(shù), 營銷(yíng xiāo),
+# 技术(ji4 shu4). A tone mark or a tone digit is required, so 苹果(Apple) or 中国(China) is left alone.
+_PY = r"[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿ]{1,7}[1-5]?"
+_TONED = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ]|[a-zü][1-5]\b")
+_PINYIN_CANDIDATE = re.compile(rf"(?<=[\u4e00-\u9fff])[(（]\s?{_PY}(?:[ \-']{_PY}){{0,5}}\s?[)）]")
+_KEEP_FULLWIDTH = set("，。！？：；（）")  # Chinese punctuation stays as written
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 MAX_HTML_CHARS = 20 * MAX_TEXT_CHARS  # markup beyond this is never parsed: the display text is capped anyway
@@ -60,11 +64,13 @@ def tidy(value: str) -> str:
 
 
 def to_halfwidth(value: str) -> str:
-    """Full-width Latin letters and digits to ASCII; Chinese punctuation stays as written."""
+    """Full-width ASCII forms (ＡＢＣ１２３ ＠ ＃ ［ ］) to ASCII; Chinese punctuation (，。！？：；（）) stays."""
+    if value.isascii():
+        return value
     out = []
     for char in value:
         code = ord(char)
-        if 0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A:
+        if 0xFF01 <= code <= 0xFF5E and char not in _KEEP_FULLWIDTH:
             out.append(chr(code - 0xFEE0))
         elif code == 0x3000:
             out.append(" ")
@@ -73,13 +79,18 @@ def to_halfwidth(value: str) -> str:
     return "".join(out)
 
 
+def strip_pinyin_notes(value: str) -> str:
+    """Remove `(pinyin)` notes after Han characters; a bracket without a tone is kept (it may be a name)."""
+    return _PINYIN_CANDIDATE.sub(lambda m: "" if _TONED.search(m.group(0)) else m.group(0), value)
+
+
 def to_simplified(value: str) -> str:
     return _t2s().convert(value)
 
 
 def normalize(title: str, text: str) -> NormalizedText:
     """Both forms of a post: display text and analysis text, plus URLs, @handles, #topics# and [emoticons]."""
-    body = tidy(html_to_text(text or ""))
+    body = tidy(html_to_text((text or "")[: MAX_TEXT_CHARS * 5]))  # huge input: parse no more than we keep
     heading = tidy(html_to_text(title or ""))
     if heading and body.startswith(heading):
         heading = ""  # RSSHub often repeats the post's start as its title
@@ -87,8 +98,7 @@ def normalize(title: str, text: str) -> NormalizedText:
     display = unicodedata.normalize("NFC", display)
     urls = tuple(dict.fromkeys(_URL.findall(display)))
     clean = _URL.sub(" ", display)
-    clean = _PINYIN_NOTE.sub("", clean)
-    clean = to_simplified(to_halfwidth(clean))
+    clean = to_simplified(to_halfwidth(strip_pinyin_notes(clean)))
     clean = tidy(clean)
     return NormalizedText(
         display=display,

@@ -33,7 +33,7 @@ class Analyzer:
         ignore = [name for spec in brands for name in (spec.name, *spec.aliases)]
         self._keywords = KeywordExtractor(ignore=ignore)
         self._signals = SignalDetector(load_categories())
-        self._engine = load_engine(self.settings.engine)
+        self._engine = load_engine(self.settings.engine, self.settings.model)
 
     def analyze_text(self, text: str) -> TextAnalysis:
         normalized = normalize("", text)

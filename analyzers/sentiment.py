@@ -1,7 +1,8 @@
 """Sentiment: the probability a text is positive, and a three-way label with a neutral band.
 
-`snownlp` is the starting engine (SnowNLP's bundled review model); engines share one interface so a
-better model can replace it without touching callers.
+`linear` (the default) is the shipped model, `config/models/sentiment.json.gz`: see
+`analyzers.linear_sentiment` and `config/models/RECIPE.md`. `snownlp` (SnowNLP's bundled review model)
+stays selectable as the baseline. Engines share one interface, so callers never change.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ class SentimentEngine(Protocol):
 
 @dataclass(frozen=True)
 class SentimentSettings:
-    engine: str = "snownlp"
+    engine: str = "linear"
+    model: str | None = None  # a model file for the linear engine; None is the shipped one
     negative_below: float = 0.35  # scores below are negative
     positive_above: float = 0.65  # scores above are positive; in between is neutral
 
@@ -42,14 +44,25 @@ class SnowNLPEngine:
         return float(self._sentiment.classify(text[:2000]))
 
 
-ENGINES = {"snownlp": SnowNLPEngine}
+def _linear(model: str | None = None) -> SentimentEngine:
+    from analyzers.linear_sentiment import shared_engine
+
+    return shared_engine(model)
 
 
-def load_engine(name: str) -> SentimentEngine:
+def _snownlp(model: str | None = None) -> SentimentEngine:
+    return SnowNLPEngine()
+
+
+ENGINES = {"linear": _linear, "snownlp": _snownlp}
+
+
+def load_engine(name: str, model: str | None = None) -> SentimentEngine:
     try:
-        return ENGINES[name]()
+        factory = ENGINES[name]
     except KeyError:
         raise AnalyzerError(f"sentiment: unknown engine {name!r} (known: {', '.join(sorted(ENGINES))})") from None
+    return factory(model)
 
 
 def label_for(score: float, settings: SentimentSettings) -> str:

@@ -127,6 +127,9 @@ def main() -> None:
 
     for row in bench_dashboard():
         print(json.dumps(row, ensure_ascii=False))
+    from sentiment_bench import main as sentiment_main  # the shipped model vs SnowNLP, held-out data
+
+    sentiment_main()
 
 
 if __name__ == "__main__":

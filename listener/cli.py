@@ -130,21 +130,13 @@ def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
 
     analyzer = Analyzer(config.brands, config.sentiment)
     if args.jsonl:
-        for number, line in enumerate(sys.stdin, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                text = str(record["text"])
-            except (json.JSONDecodeError, KeyError, TypeError):
-                print(f"listener: analyze: line {number}: expected {{\"id\", \"text\"}} JSON", file=sys.stderr)
-                continue
-            result = analyzer.analyze_text(text)
-            _emit({"id": record.get("id"), "sentiment": result.sentiment, "label": result.label,
-                   "keywords": list(result.keywords), "signals": list(result.signals)})
+        from listener.analyze_lines import analyze_lines
+
+        analyze_lines(analyzer, sys.stdin.buffer, lambda line: print(line, flush=True),
+                      lambda message: print(message, file=sys.stderr))
         return 0
-    text = args.text if args.text is not None else sys.stdin.read()
-    result = analyzer.analyze_text(text)
+    text = args.text if args.text is not None else sys.stdin.buffer.read().decode("utf-8", "replace")
+    result = analyzer.analyze_text(text.encode("utf-8", "replace").decode("utf-8"))
     _emit({"sentiment": result.sentiment, "label": result.label, "keywords": list(result.keywords),
            "signals": list(result.signals)})
     return 0
@@ -450,6 +442,16 @@ def cmd_demo(args: argparse.Namespace, config: Config | None) -> int:
     return run_demo(workdir=Path(args.workdir) if args.workdir else None, quiet=args.quiet)
 
 
+def cmd_train_sentiment(args: argparse.Namespace, config: Config) -> int:
+    from analyzers.errors import AnalyzerError
+    from listener.train_cmd import run
+
+    try:
+        return run(args)
+    except AnalyzerError as exc:
+        raise CommandError(str(exc)) from None
+
+
 # --- parser -------------------------------------------------------------------------------------
 
 COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
@@ -469,6 +471,7 @@ COMMANDS: dict[str, tuple[Callable[..., int], str]] = {
     "alerts": (cmd_alerts, "预警事件：列出、确认、解除、静默 (list, acknowledge, resolve incidents; silence brands)"),
     "backtest": (cmd_backtest, "用当前设置回放历史，显示会触发的预警 (replay stored history through the detector)"),
     "outbox": (cmd_outbox, "通知发件箱：待发、已发、失败 (pending, sent and failed notifications)"),
+    "train-sentiment": (cmd_train_sentiment, "用标注数据训练情感模型 (train a sentiment model from labelled CSVs)"),
     "check-config": (cmd_check_config, "校验配置并打印（密钥已隐藏）(validate and print the config)"),
 }
 
@@ -518,6 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
     p["alerts"].add_argument("--reason", help="silence: why (shown by `alerts silences`)")
     p["backtest"].add_argument("--brand")
     p["backtest"].add_argument("--since", help="a date (2026-11-01) or a duration back from now (30d)")
+    from listener.train_cmd import add_arguments as add_train_arguments
+
+    add_train_arguments(p["train-sentiment"])
     return parser
 
 

@@ -214,6 +214,8 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
     sentiment = s["sentiment"]
     if sentiment["negative_below"] > sentiment["positive_above"]:
         raise ConfigError(f"{file}: sentiment.negative_below: must not exceed sentiment.positive_above")
+    if sentiment["model"] and not Path(_model_path(sentiment["model"], base_dir)).is_file():
+        raise ConfigError(f"{file}: sentiment.model: no such file {_model_path(sentiment['model'], base_dir)}")
     store_path = Path(s["store"]["path"]).expanduser()
     if not store_path.is_absolute():
         store_path = base_dir / store_path
@@ -241,7 +243,8 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
                                     concurrency=collector["concurrency"], max_bytes=collector["max_bytes"],
                                     per_host=collector["per_host"], host_delay=collector["host_delay"]),
         sentiment=SentimentSettings(engine=sentiment["engine"], negative_below=sentiment["negative_below"],
-                                    positive_above=sentiment["positive_above"]),
+                                    positive_above=sentiment["positive_above"],
+                                    model=_model_path(sentiment["model"], base_dir)),
         detector=DetectorSettings(bucket_seconds=d["bucket"], baseline_seconds=d["baseline"],
                                   warmup_seconds=d["warmup"], min_count=d["min_count"],
                                   window_seconds=d["window"], warning_z=d["threshold"]),
@@ -289,3 +292,11 @@ def load_config(path: str | Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: invalid TOML: {exc}") from None
     return parse_config(raw, file, base_dir=Path.cwd() if bundled else None)
+
+
+def _model_path(value: str | None, base_dir: Path) -> str | None:
+    """A sentiment model path; relative paths are relative to the config file, like the store's."""
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else base_dir / path)

@@ -193,7 +193,8 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
         Setting("backoff", _seconds, 1.0, "First retry waits this long (seconds), doubling, with jitter"),
     ]}),
     "sentiment": (False, {s.key: s for s in [
-        Setting("engine", _choice("snownlp"), "snownlp", "Sentiment engine"),
+        Setting("engine", _choice("linear", "snownlp"), "linear", "Sentiment engine"),
+        Setting("model", _nonempty, None, "Model file for the linear engine (default: the shipped one)"),
         Setting("negative_below", _fraction, 0.35, "Scores below this are negative"),
         Setting("positive_above", _fraction, 0.65, "Scores above this are positive"),
     ]}),

@@ -87,3 +87,31 @@ def test_analyze_text_reports_label_keywords_and_signals(analyzer: Analyzer) -> 
     result = analyzer.analyze_text("这牛奶变质发臭，喝完拉肚子，客服还踢皮球，太恶心了")
     assert result.label == "negative"
     assert "product_safety" in result.signals
+
+
+def test_brand_names_enter_jiebas_dictionary_and_traditional_aliases_match() -> None:
+    import jieba
+
+    spec = BrandSpec(name="鹿鸣川", aliases=("鹿鳴川飲品", "LMC Drinks"), exclude=("鹿鸣川公园",))
+    matcher = BrandMatcher([spec])
+    assert "鹿鸣川" in jieba.lcut("我昨天买的鹿鸣川酸奶坏了")
+    assert matcher.match(normalize("", "鹿鳴川飲品又漲價了").clean)[0].brand == "鹿鸣川"
+    assert matcher.match("买了鹿鸣川饮品")[0].spans == ((2, 7),)  # the simplified form of a traditional alias
+    assert matcher.match("lmc drinks sucks")[0].spans == ((0, 10),)
+    assert matcher.match("周末去鹿鸣川公园散步") == ()
+
+
+def test_keywords_tfidf_and_textrank_skip_stopwords_and_brand_names() -> None:
+    from analyzers.keywords import KeywordExtractor
+
+    extractor = KeywordExtractor(ignore=["栖云牛奶", "栖云"])
+    BrandMatcher([BRAND])  # brand names enter jieba's dictionary, so they are one word to filter
+    text = ("栖云牛奶喝了以后孩子拉肚子，我们已经投诉到市场监管局，客服一直推脱。栖云牛奶的客服说是我们自己的问题，"
+            "我们要求退款，客服还是推脱，市场监管局说会调查。")
+    for method in ("tfidf", "textrank"):
+        words = extractor.extract(text, method=method)
+        assert words and "栖云牛奶" not in words and "栖云" not in words
+        assert "客服" in words
+        assert not {"我们", "已经", "一直"} & set(words)
+    with pytest.raises(ValueError):
+        extractor.extract(text, method="lda")

@@ -1,0 +1,176 @@
+"""The shipped sentiment engine: a logistic model over character n-grams plus social-post cues.
+
+Why this shape: a linear model over a dictionary of n-gram weights scores a post with a few hundred
+dict look-ups in pure Python (thousands of posts a second on one core, no native code at run time),
+and the cue features (negation scope, degree words, Weibo emoticons, sarcasm, rhetorical questions)
+carry what review-trained models miss on social posts. `analyzers.training` fits it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from analyzers.errors import AnalyzerError
+from analyzers.resources import bundled, read_toml
+
+MODEL_FORMAT = "listener-linear-sentiment/1"
+MAX_CHARS = 400  # long reviews: their opening and ending carry the verdict; the middle is cut (see _clip)
+_URL = re.compile(r"(?:https?:|www\.)[^\s\u4e00-\u9fff]*", re.IGNORECASE)
+_HANDLE = re.compile(r"@[\w\u4e00-\u9fff\-]{1,30}")
+_DIGITS = re.compile(r"\d+")
+_SPACE = re.compile(r"\s+")
+_EMOTICON = re.compile(r"\[([\u4e00-\u9fffA-Za-z]{1,8})\]")
+
+
+@dataclass(frozen=True)
+class Cues:
+    """Word lists from `config/lexicons/sentiment_cues.toml`: each group becomes one shared feature."""
+
+    negators: tuple[str, ...] = ()
+    degree: tuple[str, ...] = ()
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    window: int = 4
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Cues:
+        data = read_toml(path or bundled("lexicons", "sentiment_cues.toml"))
+        groups = {name: tuple(terms) for name, terms in data.get("groups", {}).items()}
+        return cls(
+            negators=tuple(sorted(data.get("negators", []), key=len, reverse=True)),
+            degree=tuple(sorted(data.get("degree", []), key=len, reverse=True)),
+            groups=groups,
+            window=int(data.get("negation_window", 4)),
+        )
+
+    def to_dict(self) -> dict:
+        return {"negators": list(self.negators), "degree": list(self.degree),
+                "groups": {k: list(v) for k, v in self.groups.items()}, "negation_window": self.window}
+
+
+def _alternation(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile("|".join(re.escape(t) for t in terms)) if terms else None
+
+
+class FeatureExtractor:
+    """Text -> the set of feature names the model weighs. Deterministic; same at training and scoring."""
+
+    def __init__(self, cues: Cues, max_n: int = 3):
+        self.cues = cues
+        self.max_n = max_n
+        self._sizes = tuple(range(2, max_n + 1))
+        self._negator = _alternation(cues.negators)
+        self._degree = _alternation(cues.degree)
+        self._groups = [(name, _alternation(terms)) for name, terms in cues.groups.items() if terms]
+
+    @staticmethod
+    def prepare(text: str) -> str:
+        """Lower-case, URLs and @handles to placeholders, digits folded, spaces collapsed, long texts clipped."""
+        text = _URL.sub("U", text.lower())
+        text = _HANDLE.sub("@", text)
+        text = _DIGITS.sub("0", text)
+        text = _SPACE.sub(" ", text).strip()
+        if len(text) > MAX_CHARS:
+            half = MAX_CHARS // 2
+            text = text[:half] + " " + text[-half:]
+        return text
+
+    def features(self, text: str) -> set[str]:
+        s = self.prepare(text)
+        padded = f"^{s}$"
+        n = len(padded)
+        feats: set[str] = set(padded[1:-1])
+        feats.update([padded[i:i + size] for size in self._sizes for i in range(n - size + 1)])
+        window = self.cues.window
+        if self._negator is not None:
+            for m in self._negator.finditer(s):
+                scope = s[m.end():m.end() + window]
+                feats.update("¬" + scope[i:i + 2] for i in range(max(len(scope) - 1, 0)))
+        if self._degree is not None:
+            for m in self._degree.finditer(s):
+                feats.add("+" + s[m.end():m.end() + 2])
+        for name, pattern in self._groups:
+            if pattern is not None and pattern.search(s):
+                feats.add("§" + name)
+        for emo in _EMOTICON.findall(s):
+            feats.add("§emoticon:" + emo)
+        stripped = s.rstrip(" ~～。.")
+        if stripped.endswith(("?", "？")):
+            feats.add("§ends-question")
+        if "?!" in s or "？！" in s or "!?" in s or "！？" in s:
+            feats.add("§exclaim-question")
+        if not s:
+            feats.add("§empty")
+        return feats
+
+
+def decision(weights: dict[str, float], bias: float, feats: set[str]) -> float:
+    """The linear score: weights of the known features, L2-normalised over how many are known."""
+    known = [w for w in map(weights.get, feats) if w is not None]
+    if not known:
+        return bias
+    return bias + sum(known) / math.sqrt(len(known))
+
+
+class LinearSentimentEngine:
+    """Loads a model file once; `score` is then a pure function of the text."""
+
+    name = "linear"
+
+    def __init__(self, path: str | Path | None = None, *, model: dict | None = None):
+        if model is None:
+            model = load_model(path)
+        if model.get("format") != MODEL_FORMAT:
+            raise AnalyzerError(f"sentiment: {path or 'bundled model'} is not a {MODEL_FORMAT} file")
+        self.meta = model.get("meta", {})
+        self._weights: dict[str, float] = model["weights"]
+        self._bias = float(model["bias"])
+        self._scale, self._shift = (float(x) for x in model.get("calibration", (1.0, 0.0)))
+        self._features = FeatureExtractor(Cues(**_cue_args(model["cues"])), max_n=int(model.get("max_n", 3)))
+
+    def score(self, text: str) -> float:
+        z = decision(self._weights, self._bias, self._features.features(text))
+        return _sigmoid(self._scale * z + self._shift)
+
+    def score_many(self, texts: list[str]) -> list[float]:
+        return [self.score(t) for t in texts]
+
+
+def load_model(path: str | Path | None = None) -> dict:
+    """The model dict from a gzip'd JSON file (the bundled one when no path is given)."""
+    try:
+        raw = Path(path).read_bytes() if path else bundled("models", "sentiment.json.gz").read_bytes()
+        return json.loads(gzip.decompress(raw))
+    except (OSError, ValueError, EOFError) as exc:
+        raise AnalyzerError(f"sentiment: cannot load model {path or '(bundled)'}: {exc}") from None
+
+
+def _cue_args(data: dict) -> dict:
+    return {
+        "negators": tuple(data.get("negators", ())),
+        "degree": tuple(data.get("degree", ())),
+        "groups": {k: tuple(v) for k, v in data.get("groups", {}).items()},
+        "window": int(data.get("negation_window", 4)),
+    }
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def shared_engine(path: str | Path | None = None) -> LinearSentimentEngine:
+    """One engine per model file per process: the model is loaded once, however many analysers ask."""
+    return _cached_engine(str(Path(path).resolve()) if path else None)
+
+
+@lru_cache(maxsize=4)
+def _cached_engine(path: str | None) -> LinearSentimentEngine:
+    return LinearSentimentEngine(path)

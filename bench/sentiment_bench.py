@@ -1,0 +1,74 @@
+"""Sentiment benchmark: the shipped model against SnowNLP's default, same held-out data, same run.
+
+Held-out data is rebuilt from the shipped model's own recipe (its meta records the files, split fraction,
+seed and held-out category), so the figures are on posts the model never saw:
+- the Weibo dev split (a seeded 25% of weibo_polar_dev.csv, never trained on);
+- one online_shopping category held out entirely (a domain absent from training).
+Speed is texts per second, single process, one text at a time: by the wall clock, and per second of the
+process's own CPU time (`cpu_texts_per_s`), which is the one-core figure on a machine shared with others.
+
+Run: `.venv/bin/python bench/sentiment_bench.py` (also part of `make bench`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "sentiment"
+sys.path.insert(0, str(ROOT))
+
+
+def held_out_sets() -> tuple[dict, dict[str, list]]:
+    from analyzers.linear_sentiment import load_model
+    from analyzers.training import Recipe, TrainConfig, assemble
+
+    meta = load_model()["meta"]
+    config = TrainConfig(**{k: v for k, v in meta["config"].items() if k in ("seed",)})
+    recipe = Recipe(files=tuple(SHARED / name for name in meta["files"]), snownlp=False,
+                    dev_fraction=meta["dev_fraction"], holdout_category=meta["holdout_category"], config=config)
+    _, held = assemble(recipe)
+    return meta, held
+
+
+def run() -> list[dict]:
+    from analyzers.evaluation import evaluate
+    from analyzers.linear_sentiment import LinearSentimentEngine
+    from analyzers.sentiment import SnowNLPEngine
+    from analyzers.training import canonical
+
+    _, held = held_out_sets()
+    ours = LinearSentimentEngine()
+    snow = SnowNLPEngine()
+    load = os.getloadavg()[0]
+    lines = []
+    for name, examples in held.items():
+        texts = [canonical(e.text) for e in examples]
+        labels = [e.label for e in examples]
+        mine = evaluate(name, ours.score, texts, labels)
+        base = evaluate(name, snow.score, texts, labels)
+        majority = max(labels.count(0), labels.count(1)) / len(labels)
+        lines.append({"bench": "sentiment", "set": name, "n": len(texts),
+                      "linear": {k: v for k, v in mine.as_dict().items() if k not in ("set", "n")},
+                      "snownlp": {k: v for k, v in base.as_dict().items() if k not in ("set", "n")},
+                      "majority_class_accuracy": round(majority, 4),
+                      "accuracy_gain": round(mine.accuracy - base.accuracy, 4),
+                      "speed_ratio": round(mine.texts_per_s / base.texts_per_s, 1),
+                      "cpu_speed_ratio": round(mine.cpu_texts_per_s / base.cpu_texts_per_s, 1),
+                      "load_avg_1m": round(load, 2)})
+    model = ROOT / "config" / "models" / "sentiment.json.gz"
+    lines.append({"bench": "sentiment_model", "bytes": model.stat().st_size, "limit_bytes": 20 * 1024 * 1024,
+                  "ratio_vs_limit": round(model.stat().st_size / (20 * 1024 * 1024), 3)})
+    return lines
+
+
+def main() -> None:
+    for line in run():
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()

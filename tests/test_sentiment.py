@@ -1,0 +1,85 @@
+"""The shipped sentiment model: loads once, is small, beats the majority class on held-out Weibo posts,
+reads social-post cues, and `snownlp` stays selectable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzers import Analyzer
+from analyzers.errors import AnalyzerError
+from analyzers.evaluation import evaluate, expected_calibration_error, negative_f1
+from analyzers.linear_sentiment import LinearSentimentEngine, shared_engine
+from analyzers.sentiment import SentimentSettings, label_for, load_engine
+from analyzers.training import Recipe, TrainConfig, assemble, canonical
+from tests.conftest import ROOT, SHARED
+
+MODEL = ROOT / "config" / "models" / "sentiment.json.gz"
+
+
+@pytest.fixture(scope="module")
+def engine() -> LinearSentimentEngine:
+    return shared_engine()
+
+
+def test_model_file_is_small_and_loaded_once(engine: LinearSentimentEngine) -> None:
+    assert MODEL.stat().st_size < 20 * 1024 * 1024
+    assert shared_engine() is engine
+    assert load_engine("linear") is engine
+
+
+def test_held_out_weibo_dev_split_well_above_majority(engine: LinearSentimentEngine) -> None:
+    meta = engine.meta
+    recipe = Recipe(files=tuple(SHARED / "data" / "sentiment" / f for f in meta["files"]),
+                    dev_fraction=meta["dev_fraction"], holdout_category=meta["holdout_category"],
+                    config=TrainConfig(seed=meta["config"]["seed"]))
+    _, held = assemble(recipe)
+    dev = held["weibo_polar_dev:dev"]
+    report = evaluate("dev", engine.score, [canonical(e.text) for e in dev], [e.label for e in dev])
+    majority = sum(1 for e in dev if e.label == 0) / len(dev)
+    assert report.accuracy >= majority + 0.2  # SnowNLP's default is below the majority class here
+    assert report.negative_f1 >= 0.88
+    assert report.ece <= 0.08
+    stored = {r["set"]: r for r in meta["held_out"]}["weibo_polar_dev:dev"]
+    assert abs(stored["accuracy"] - report.accuracy) < 1e-3  # the model's own report is what it does
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("客服态度极差，退款拖了一个月还不给，已投诉", "negative"),
+    ("真是好样的，买回来第二天就坏了[怒]", "negative"),
+    ("凭什么不给退？还有没有王法了？", "negative"),
+    ("今天收到了，质量很好，物流也快，谢谢客服[哈哈]", "positive"),
+    ("感谢一线的医护人员，辛苦了，加油！", "positive"),
+])
+def test_social_posts_read_as_a_person_would(engine: LinearSentimentEngine, text: str, label: str) -> None:
+    assert label_for(engine.score(text), SentimentSettings()) == label
+
+
+def test_negation_lowers_the_score(engine: LinearSentimentEngine) -> None:
+    assert engine.score("这个牛奶不好喝，一点也不新鲜") < 0.35 < 0.65 < engine.score("这个牛奶好喝，很新鲜")
+
+
+def test_scores_are_probabilities_for_any_input(engine: LinearSentimentEngine) -> None:
+    for text in ["", " ", "\x00\x01", "a" * 100_000, "[怒]" * 1000, "？？？", "🙂", "https://t.cn/x"]:
+        assert 0.0 <= engine.score(text) <= 1.0
+
+
+def test_snownlp_stays_selectable_and_unknown_engines_are_refused() -> None:
+    analyzer = Analyzer([], SentimentSettings(engine="snownlp"))
+    assert 0.0 <= analyzer.analyze_text("很好").sentiment <= 1.0
+    with pytest.raises(AnalyzerError, match="unknown engine"):
+        load_engine("bert")
+
+
+def test_a_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json.gz"
+    bad.write_bytes(b"not gzip")
+    with pytest.raises(AnalyzerError, match="cannot load model"):
+        LinearSentimentEngine(bad)
+
+
+def test_metrics_on_known_numbers() -> None:
+    assert negative_f1([0, 0, 1, 1], [0, 1, 1, 0]) == 0.5
+    assert expected_calibration_error([0.9, 0.9, 0.1, 0.1], [1, 1, 0, 0]) == pytest.approx(0.1)
+    assert expected_calibration_error([0.5, 0.5], [1, 0]) == pytest.approx(0.0)
