@@ -90,7 +90,7 @@ def to_simplified(value: str) -> str:
 
 def normalize(title: str, text: str) -> NormalizedText:
     """Both forms of a post: display text and analysis text, plus URLs, @handles, #topics# and [emoticons]."""
-    body = tidy(html_to_text((text or "")[: MAX_TEXT_CHARS * 5]))  # huge input: parse no more than we keep
+    body = tidy(html_to_text((text or "")[:MAX_HTML_CHARS]))  # huge input: markup past the cap is never read
     heading = tidy(html_to_text(title or ""))
     if heading and body.startswith(heading):
         heading = ""  # RSSHub often repeats the post's start as its title
