@@ -130,6 +130,12 @@ def main() -> None:
     from sentiment_bench import main as sentiment_main  # the shipped model vs SnowNLP, held-out data
 
     sentiment_main()
+    # collectors: 1,000 feeds x 50 items, one round through the real pipeline (bench/collect_bench.py)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from collect_bench import bench as bench_collect
+
+    for line in bench_collect():
+        print(json.dumps(line, ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ async def collect_feed(
         result = await fetch(client, source.url, etag=state.etag, last_modified=state.last_modified,
                              max_bytes=source.max_bytes, timeout=source.timeout_seconds,
                              attempts=source.attempts, backoff=source.backoff_seconds,
-                             limiter=limiter or limiter_for(client))
+                             limiter=limiter or limiter_for(client, source.per_host, source.host_delay_seconds))
         parsed = None if result.not_modified else parse_source(
             source, result.body, base_url=result.url, content_type=result.content_type, fetched_at=now, tz=tz)
     except CollectorError as exc:

@@ -7,6 +7,7 @@ declarations, never from a guessed `.text`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from collectors.errors import FetchError
 from collectors.politeness import HostLimiter
 
 USER_AGENT = "listener/0.1 (+https://github.com/listener-project/listener; social listening)"
+log = logging.getLogger("collectors.fetch")
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MAX_RETRY_WAIT = 60.0  # a longer Retry-After is left to the feed's back-off instead of holding a slot
 
@@ -137,5 +139,6 @@ async def fetch(
             delay = exc.retry_after if exc.retry_after is not None else backoff * 2 ** (attempt - 1)
             if delay > MAX_RETRY_WAIT:
                 raise  # the server asked us to come back much later: leave it to the feed's back-off
+            log.info("retry %d of %s in %.1fs: %s", attempt, url, delay, exc)
             await asyncio.sleep(delay + random.uniform(0, backoff / 2))
     raise AssertionError("unreachable")

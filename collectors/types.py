@@ -20,6 +20,8 @@ class FeedSource:
     max_bytes: int = 10 * 1024 * 1024
     attempts: int = 3  # tries per round on timeouts, resets, 5xx and 429
     backoff_seconds: float = 1.0  # first retry waits this long, doubling, plus jitter
+    per_host: int = 4  # host politeness, shared by every feed fetched through one client
+    host_delay_seconds: float = 0.0
     # kind = "html": CSS selectors item/title/link/text/time/author ("css@attr" reads an attribute).
     # kind = "json": field paths items/id/title/text/url/time/author/followers/reposts/comments/likes.
     mapping: dict[str, str] = field(default_factory=dict)

@@ -109,8 +109,14 @@ def cmd_parse(args: argparse.Namespace, config: Config) -> int:
         except OSError as exc:
             raise CommandError(f"parse: cannot read {target}: {exc.strerror}") from None
     try:
-        items = parse_document(body, feed=Path(target).stem if not base else "cli", base_url=base,
-                               content_type=content_type, tz=config.timezone)
+        if getattr(args, "feed", None):  # read it the way a configured html/json source is read
+            from collectors.parse import parse_source
+
+            items = parse_source(config.feed(args.feed), body, base_url=base, content_type=content_type,
+                                 tz=config.timezone).items
+        else:
+            items = parse_document(body, feed=Path(target).stem if not base else "cli", base_url=base,
+                                   content_type=content_type, tz=config.timezone)
     except CollectorError as exc:
         raise CommandError(str(exc)) from None
     for item in items:
@@ -491,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     p["collect"].add_argument("--feed", help="only this feed")
     p["parse"].add_argument("source", metavar="FILE_OR_URL")
     p["parse"].add_argument("--jsonl", action="store_true")
+    p["parse"].add_argument("--feed", help="parse as this configured feed does (its kind, selectors, field paths)")
     p["analyze"].add_argument("text", nargs="?", metavar="TEXT")
     p["analyze"].add_argument("--jsonl", action="store_true", help='read {"id","text"} lines on stdin')
     p["detect"].add_argument("--input", required=True, metavar="SERIES.csv")

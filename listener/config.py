@@ -194,7 +194,8 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
         feeds.append(FeedSource(name=f["name"], url=f["url"], interval_seconds=f["interval"], kind=f["kind"],
                                 official=f["official"], brand=f["brand"], timeout_seconds=float(f["timeout"]),
                                 max_bytes=collector["max_bytes"], attempts=collector["retries"] + 1,
-                                backoff_seconds=collector["backoff"], mapping=mapping))
+                                backoff_seconds=collector["backoff"], mapping=mapping,
+                                per_host=collector["per_host"], host_delay_seconds=collector["host_delay"]))
     channels = []
     for i, c in enumerate(s["channels"]):
         try:

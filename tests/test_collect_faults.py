@@ -44,7 +44,7 @@ def etag(number: int, headers: dict[str, str]) -> Reply:
 FAULTS: dict[str, Reply | object] = {
     "/good-a": Reply(rss("a", 5), headers={"Content-Type": XML}),
     "/good-b": Reply(rss("b", 3), headers={"Content-Type": XML}),
-    "/slow": Reply(rss("slow", 1), headers={"Content-Type": XML}, delay=2.5),
+    "/slow": Reply(rss("slow", 1), headers={"Content-Type": XML}, delay=3),  # its feed allows 1 s
     "/error500": Reply(b"upstream exploded", 500),
     "/flaky500": flaky(Reply(b"oops", 500), Reply(rss("flaky", 2), headers={"Content-Type": XML})),
     "/ratelimited": flaky(Reply(b"slow down", 429, {"Retry-After": "1"}),
@@ -82,7 +82,8 @@ def server() -> Iterator[FaultServer]:
 @pytest.fixture
 def round_config(server: FaultServer, write_config):
     feeds = "".join(
-        f'[[feeds]]\nname = "{name}"\nurl = "{server.url}/{name}"\ninterval = "1m"\ntimeout = "1s"\n'
+        f'[[feeds]]\nname = "{name}"\nurl = "{server.url}/{name}"\ninterval = "1m"\n'
+        f'timeout = "{"1s" if name == "slow" else "15s"}"\n'
         f'brand = "栖云乳业"\n\n' for name in EXPECTED_ERRORS
     )
     return load_config(write_config("""

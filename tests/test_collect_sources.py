@@ -150,3 +150,33 @@ def test_a_month_and_day_later_than_today_is_last_year() -> None:
     new_year = datetime(2027, 1, 2, 4, 0, tzinfo=UTC)
     assert parse_datetime("12月31日 23:00", now=new_year) == datetime(2026, 12, 31, 15, 0, tzinfo=UTC)
     assert parse_datetime("1月1日", now=new_year) == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
+
+
+def test_the_readme_examples_load(write_config) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### HTML and JSON sources", 1)[1]
+    example = section.split("```toml", 1)[1].split("```", 1)[0]
+    config = load_config(write_config(example))
+    assert [(f.kind, f.mapping["id"]) for f in config.feeds] == [("html", "@data-tid"), ("json", "mblog.id")]
+
+
+def test_cli_parse_reads_a_saved_page_as_its_configured_feed(write_config, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    select = ", ".join(f'{k} = "{v}"' for k, v in SELECT.items())
+    config = write_config(f'[[feeds]]\nname = "tieba"\nurl = "http://127.0.0.1:1/f"\nkind = "html"\n'
+                          f"select = {{ {select} }}\n")
+    page = tmp_path / "forum.html"
+    page.write_bytes(FORUM.encode("gbk"))
+    done = subprocess.run([sys.executable, "-m", "listener", "parse", str(page), "--feed", "tieba", "--jsonl",
+                           "--config", str(config)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["title"] for r in rows] == ["栖云牛奶喝出异物", "客服回复太慢了", "栖云新品试喝"]
+    assert rows[2]["published_at"] == "2026-11-20T01:15:00Z" and rows[0]["author"] == "吃瓜网友"
+    missing = subprocess.run([sys.executable, "-m", "listener", "parse", str(page), "--feed", "nope",
+                              "--config", str(config)], capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "no feed named 'nope'" in missing.stderr
