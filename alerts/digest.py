@@ -118,7 +118,9 @@ def build_digest(
     brand: str, day: date, mentions: list[Mention], *, previous: DayCounts, week_average: DayCounts,
     incidents: list[Incident], tz: tzinfo, generated_at: datetime, feed_warnings: list[str] | None = None,
     baseline_keywords: Counter[str] | None = None, baseline_days: int = 7,
+    responses: dict[str, str] | None = None,
 ) -> Digest:
+    """`responses`: incident id -> the response clock's one-line summary (黄金4小时), when known."""
     hourly = [{"volume": 0, "negative": 0, "positive": 0} for _ in range(24)]
     for mention in mentions:
         slot = hourly[mention.published_at.astimezone(tz).hour]
@@ -135,7 +137,8 @@ def build_digest(
         incidents=[
             {"incident_id": i.incident_id, "severity": i.severity, "status": i.status,
              "opened_at": i.opened_at.astimezone(tz).strftime("%m-%d %H:%M"), "negative": i.negative,
-             "baseline": round(i.baseline, 1), "volume": i.volume}
+             "baseline": round(i.baseline, 1), "volume": i.volume,
+             "response": (responses or {}).get(i.incident_id, "")}
             for i in incidents
         ],
         feed_warnings=feed_warnings or [],

@@ -11,6 +11,7 @@ from alerts.digest import DayCounts, build_digest, render_html, render_markdown,
 from alerts.digest_chart import hourly_png
 from alerts.digest_email import digest_subject
 from listener.config import Config
+from listener.responses import incident_response
 from listener.routing import notifications_for
 from listener.store import Store
 from listener.store.codec import ts
@@ -50,12 +51,14 @@ def build_digests(store: Store, config: Config, day: date, now: datetime, *, bra
         week = store.daily_counts(spec.name, since=start - timedelta(days=7), until=start)
         week_average = DayCounts(**{k: round(v / 7) for k, v in week.items()})
         incidents = [i for i in store.incidents(brand=spec.name, since=start) if i.opened_at < end]
+        responses = {i.incident_id: incident_response(store, i, bucket_seconds=config.detector.bucket_seconds,
+                                                      now=now).summary() for i in incidents}
         warnings = [f"{row['feed']}: 连续失败 {row['consecutive_failures']} 次（{row['last_error']}）"
                     for row in store.feed_rows() if (row["consecutive_failures"] or 0) > 0]
         baseline = store.keyword_counts(spec.name, since=start - timedelta(days=7), until=start)
         digest = build_digest(spec.name, day, mentions, previous=previous, week_average=week_average,
                               incidents=incidents, tz=config.timezone, generated_at=now, feed_warnings=warnings,
-                              baseline_keywords=baseline, baseline_days=7)
+                              baseline_keywords=baseline, baseline_days=7, responses=responses)
         stem = config.digest.dir / f"{day.isoformat()}-{_safe_name(spec.name)}"
         html, markdown, json_text = render_html(digest), render_markdown(digest), digest.to_json()
         files = DigestFiles(spec.name, day.isoformat(), stem.with_suffix(".html"), stem.with_suffix(".md"),

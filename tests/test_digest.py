@@ -131,6 +131,7 @@ def test_digest_for_a_seeded_week_compares_day_before_and_week(tmp_path) -> None
     assert data["top_negative"][0]["reach"] >= data["top_negative"][1]["reach"]
     assert max(p["reposts_folded"] for p in data["top_negative"]) >= 5
     assert data["incidents"][0]["status"] == "open" and data["feed_warnings"][0].startswith("news: 连续失败 3 次")
+    assert "官方回应" in data["incidents"][0]["response"] or "黄金4小时" in data["incidents"][0]["response"]
     html = files[BRAND].html.read_text(encoding="utf-8")
     assert 'src="data:image/png;base64,' in html and "<svg" not in html and "上升热词" in html
     assert "&lt;img src=x" in html and "<script>" not in html

@@ -281,3 +281,44 @@ def test_hourly_rollup_matches_the_mentions_it_counts(tmp_path: Path) -> None:
     store.conn.execute("DELETE FROM mention_brands WHERE mention_id = 'm2'")
     total = store.conn.execute("SELECT sum(n) FROM brand_hourly WHERE brand = ?", (BRAND,)).fetchone()[0]
     assert total == store.conn.execute("SELECT count(*) FROM mention_brands WHERE brand = ?", (BRAND,)).fetchone()[0]
+
+
+DEFENSIVE_DRAFT = ("针对网上流传的不实信息，我司高度重视。经初步调查，系个别员工操作不当所致，"
+                   "对恶意造谣者我们将保留追究法律责任的权利。<script>window.__pwned=1</script>")
+
+
+def test_incident_page_checks_a_draft_statement_and_escapes_it(app) -> None:
+    url = f"/incidents/{INCIDENT_ID}"
+
+    async def run() -> tuple[httpx.Response, httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8080") as c:
+            page = await c.get(url)
+            forged = await c.post(url + "/check-statement", data={"draft": DEFENSIVE_DRAFT})
+            checked = await c.post(url + "/check-statement", data={"csrf_token": _csrf(page), "draft": DEFENSIVE_DRAFT})
+            return forged, checked
+    forged, checked = asyncio.run(run())
+    assert forged.status_code == 403
+    assert checked.status_code == 200
+    text = checked.text
+    score = int(re.search(r'id="statement-report" data-score="(\d+)"', text)[1])
+    assert score < 30
+    assert "<mark>不实信息</mark>" in text and "<mark>个别员工操作不当</mark>" in text
+    assert "<script>window.__pwned" not in text and "&lt;script&gt;window.__pwned" in text
+    assert 'id="response-clock"' in text and "黄金4小时" in text
+
+
+def test_api_checks_a_statement_with_the_json_contract(app) -> None:
+    async def run() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8080") as c:
+            await c.get("/")
+            return await c.post("/api/statements/check", json={"text": DEFENSIVE_DRAFT},
+                                headers={"x-csrf-token": c.cookies[CSRF_COOKIE]})
+    body = asyncio.run(run()).json()
+    assert set(body) == {"score", "findings", "missing", "skeleton"}
+    categories = {f["category"] for f in body["findings"]}
+    assert {"denial", "blame_shifting", "legal_threat"} <= categories, categories
+    for finding in body["findings"]:
+        assert DEFENSIVE_DRAFT[finding["start"]:finding["end"]] == finding["span"]
+    detail = get(app, f"/api/incidents/{INCIDENT_ID}").json()
+    assert detail["response_clock"]["status"] in ("running", "responded", "unanswered")
+    assert "黄金4小时" in detail["response_clock"]["summary"] or detail["response_clock"]["status"] != "running"

@@ -8,12 +8,32 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
+from alerts.statement import check_statement
 from listener.store.codec import ts
 from listener.web import views
 from listener.web.queries import mention_page
 from listener.web.security import check_csrf
 
 router = APIRouter(tags=["listener"])
+
+
+class StatementIn(BaseModel):
+    text: str
+
+
+class StatementFinding(BaseModel):
+    span: str
+    start: int
+    end: int
+    category: str
+    advice: str
+
+
+class StatementOut(BaseModel):
+    score: int
+    findings: list[StatementFinding]
+    missing: list[dict[str, Any]]
+    skeleton: str
 
 
 class MentionOut(BaseModel):
@@ -154,3 +174,13 @@ def api_digest(request: Request, brand: str, day: str) -> Any:
     if row is None:
         raise HTTPException(status_code=404, detail="digest not found")
     return json.loads(row["json"])
+
+
+@router.post("/statements/check", response_model=StatementOut, dependencies=[Depends(check_csrf)],
+             summary="Review a draft crisis statement: defensive findings, missing elements, score, skeleton")
+def api_check_statement(body: StatementIn) -> dict[str, Any]:
+    if not body.text.strip():
+        raise HTTPException(status_code=400, detail="statement: the draft is empty")
+    if len(body.text) > 20_000:
+        raise HTTPException(status_code=413, detail="statement: longer than 20,000 characters")
+    return check_statement(body.text).to_dict()

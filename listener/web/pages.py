@@ -9,12 +9,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from alerts.statement import check_statement
 from listener.web import views
 from listener.web.charts import timeline_chart, trend_chart
 from listener.web.queries import COUNT_CAP, feed_names, mention_page
 from listener.web.security import CSRF_FIELD, check_csrf, csrf_token
 
 router = APIRouter(include_in_schema=False)
+MAX_DRAFT_CHARS = 20_000  # a statement longer than this is not a statement; the checker stays fast
 DIGEST_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 
@@ -72,13 +74,28 @@ def _incident(store: Any, incident_id: str) -> Any:
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse, name="incident")
 def incident_page(request: Request, incident_id: str) -> HTMLResponse:
+    return _incident_view(request, incident_id)
+
+
+def _incident_view(request: Request, incident_id: str, **extra: Any) -> HTMLResponse:
     store, config, now = _ctx(request)
     incident = _incident(store, incident_id)
     detail = views.incident_detail(store, config, incident, request.app.state.playbooks, now)
     buckets, _ = views.timeline(store, config, incident, now)
     chart = timeline_chart(buckets, window_start=incident.window_start, window_end=incident.window_end,
                            tz=config.timezone)
-    return _render(request, "incident.html", d=detail, chart=chart)
+    return _render(request, "incident.html", d=detail, chart=chart, **extra)
+
+
+@router.post("/incidents/{incident_id}/check-statement", response_class=HTMLResponse,
+             dependencies=[Depends(check_csrf)], name="check_statement")
+async def check_statement_page(request: Request, incident_id: str) -> HTMLResponse:
+    """Review a draft statement on the incident page: findings with advice, missing elements, a skeleton."""
+    form = await request.form()
+    draft = str(form.get("draft") or "")[:MAX_DRAFT_CHARS]
+    if not draft.strip():
+        return _incident_view(request, incident_id, draft="", statement_error="请先粘贴声明草稿 Paste a draft first.")
+    return _incident_view(request, incident_id, draft=draft, report=check_statement(draft))
 
 
 def _set_status(request: Request, incident_id: str, status: str) -> Response:

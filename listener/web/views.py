@@ -11,6 +11,7 @@ from alerts.types import Incident
 from analyzers import Mention
 from collectors.dates import parse_datetime
 from listener.config import Config
+from listener.responses import incident_response
 from listener.store import Store
 from listener.store.codec import ts
 from listener.web.queries import LABELS, MentionFilter, daily_trend, mention_page, official_mentions
@@ -117,6 +118,7 @@ def incident_detail(store: Store, config: Config, incident: Incident, playbooks:
     weights = signal_weights(window)
     playbook = choose_playbook(playbooks, weights)
     responses = official_mentions(store, incident.brand, since=incident.window_start)
+    clock = incident_response(store, incident, bucket_seconds=config.detector.bucket_seconds, now=now)
     return {
         "incident": incident,
         "posts": fold_reposts(window)[:EVIDENCE_POSTS],
@@ -124,6 +126,7 @@ def incident_detail(store: Store, config: Config, incident: Incident, playbooks:
         "signals": [c for c, _ in weights.most_common()],
         "playbook": playbook,
         "responses": responses[:5],
+        "clock": clock,
     }
 
 
@@ -133,7 +136,8 @@ def incident_detail_json(detail: dict[str, Any]) -> dict[str, Any]:
                        "reposts_folded": p.reposts_folded} for p in detail["posts"]],
             "keywords": detail["keywords"], "signals": detail["signals"],
             "playbook": detail["playbook"].as_payload(),
-            "responses": [mention_json(m) for m in detail["responses"]]}
+            "responses": [mention_json(m) for m in detail["responses"]],
+            "response_clock": {**detail["clock"].as_dict(), "summary": detail["clock"].summary()}}
 
 
 def feeds(store: Store, config: Config) -> list[dict[str, Any]]:
