@@ -34,6 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGE = 5  # posts per feed document
 
 
+class _Server(ThreadingHTTPServer):
+    """listen() takes the backlog at bind time: 500 feeds connect at once, the default of 5 drops them."""
+
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class FeedFarm:
     """N feeds on one local server; feed i's window of posts moves on by one post per interval."""
 
@@ -52,9 +59,7 @@ class FeedFarm:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.request_queue_size = 1024
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     @property
