@@ -136,6 +136,10 @@ def main() -> None:
 
     for line in bench_collect():
         print(json.dumps(line, ensure_ascii=False), flush=True)
+    if "--soak" in sys.argv[1:]:  # about 11 minutes: the daemon against 500 feeds at 1-minute intervals
+        from soak import soak
+
+        print(json.dumps(soak(500, 10, 60), ensure_ascii=False))
 
 
 if __name__ == "__main__":
