@@ -135,6 +135,9 @@ def _incident(payload: dict[str, Any], common: dict[str, Any], tz: ZoneInfo) -> 
         ("负面帖数", f"{counts.get('negative', 0)}（基线 {baseline}{ratio}）"),
         ("负面占比", f"{_percent(counts.get('negative_share'))}，总声量 {counts.get('volume', 0)}"),
     ]
+    response = payload.get("response")
+    if isinstance(response, dict) and response.get("summary"):
+        facts.append(("回应时钟", one_line(response["summary"], 120)))
     if payload.get("event") == "incident.resolved":
         facts.append(("状态", "负面声量已回落到基线附近，事件自动解除；请继续跟进已承诺的整改和回访。"))
     posts = [RenderedPost(

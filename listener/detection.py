@@ -16,6 +16,7 @@ from alerts.payload import incident_payload
 from alerts.playbook import Playbook, choose_playbook
 from alerts.types import Incident
 from listener.config import Config
+from listener.responses import incident_response
 from listener.routing import notifications_for
 from listener.store import Store
 
@@ -45,11 +46,15 @@ def build_payload(store: Store, config: Config, event: str, incident: Incident, 
     posts = fold_reposts(window)[:EVIDENCE_POSTS]
     weights = signal_weights(window)
     base = config.incident_url_base
-    return incident_payload(
+    payload = incident_payload(
         event, incident, posts=posts, keywords=top_keywords(window, 10), signals=[c for c, _ in weights.most_common()],
         playbook=choose_playbook(playbooks, weights), incident_url=f"{base}/incidents/{incident.incident_id}"
         if base else None, sent_at=now,
     )
+    # The response clock (黄金4小时): how long the brand has been silent, or how its statement landed.
+    clock = incident_response(store, incident, bucket_seconds=config.detector.bucket_seconds, now=now)
+    payload["response"] = {**clock.as_dict(), "summary": clock.summary()}
+    return payload
 
 
 def detect(store: Store, config: Config, playbooks: dict[str, Playbook], now: datetime) -> list[DetectionEvent]:

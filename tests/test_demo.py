@@ -63,3 +63,5 @@ def test_restart_collects_nothing_new_and_sends_no_second_alert(tmp_path: Path, 
     assert payload["counts"]["negative"] > payload["counts"]["baseline"]
     assert payload["posts"] and payload["playbook"]["steps"] and payload["playbook"]["avoid"]
     assert "product_safety" in payload["signals"]
+    # The response clock rides along: the brand has not answered yet, so the 4-hour clock is running.
+    assert payload["response"]["status"] in ("running", "responded") and payload["response"]["summary"]

@@ -322,3 +322,15 @@ def test_api_checks_a_statement_with_the_json_contract(app) -> None:
     detail = get(app, f"/api/incidents/{INCIDENT_ID}").json()
     assert detail["response_clock"]["status"] in ("running", "responded", "unanswered")
     assert "黄金4小时" in detail["response_clock"]["summary"] or detail["response_clock"]["status"] != "running"
+
+
+def test_api_status_is_the_status_report_behind_auth(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DASH_TOKEN", "s3cret-token")
+    app = create_app(seeded_config(tmp_path, '[web]\ntoken = "${DASH_TOKEN}"\n'), clock=lambda: NOW)
+    assert get(app, "/api/status").status_code == 401
+    response = get(app, "/api/status", headers={"authorization": "Bearer s3cret-token"})
+    report = response.json()
+    assert {"ok", "jobs", "feeds", "outbox", "database"} <= set(report), set(report)
+    # The seeded store has a feed failing with HTTP 503: the report says so and the status is not 200.
+    assert report["ok"] is False and response.status_code == 503
+    assert "s3cret-token" not in response.text

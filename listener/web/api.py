@@ -184,3 +184,14 @@ def api_check_statement(body: StatementIn) -> dict[str, Any]:
     if len(body.text) > 20_000:
         raise HTTPException(status_code=413, detail="statement: longer than 20,000 characters")
     return check_statement(body.text).to_dict()
+
+
+@router.get("/status", summary="Operational health as `listener status` prints it: jobs, feeds, outbox, database")
+def api_status(request: Request) -> Any:
+    from fastapi.responses import JSONResponse
+
+    from listener.status import status_report
+
+    store, config, now = _ctx(request)
+    report = status_report(config, now, store=store)
+    return JSONResponse(report, status_code=200 if report["ok"] else 503)
