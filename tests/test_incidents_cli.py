@@ -45,6 +45,7 @@ def fill_history(path: Path, now: datetime, spike_hours_ago: float) -> None:
         for k in range(rng.choice([0, 0, 0, 1])):
             mentions.append(replace(template, mention_id=f"q{i}-{k}", published_at=at + timedelta(seconds=k)))
     burst = now - timedelta(hours=spike_hours_ago)
+    burst -= timedelta(seconds=burst.timestamp() % 600)  # all 40 in one bucket, whatever the time of day
     mentions += [replace(template, mention_id=f"s{k}", published_at=burst + timedelta(seconds=10 * k))
                  for k in range(40)]
     store = Store(path)
