@@ -7,6 +7,7 @@ from typing import Any
 
 from alerts.evidence import excerpt, fold_reposts, safe_url, signal_weights, top_keywords
 from alerts.playbook import Playbook, choose_playbook
+from alerts.render import signal_labels
 from alerts.types import Incident
 from analyzers import Mention
 from collectors.dates import parse_datetime
@@ -119,11 +120,13 @@ def incident_detail(store: Store, config: Config, incident: Incident, playbooks:
     playbook = choose_playbook(playbooks, weights)
     responses = official_mentions(store, incident.brand, since=incident.window_start)
     clock = incident_response(store, incident, bucket_seconds=config.detector.bucket_seconds, now=now)
+    labels = signal_labels()
     return {
         "incident": incident,
         "posts": fold_reposts(window)[:EVIDENCE_POSTS],
         "keywords": top_keywords(window, 12),
         "signals": [c for c, _ in weights.most_common()],
+        "signal_names": [labels.get(c, c) for c, _ in weights.most_common()],
         "playbook": playbook,
         "responses": responses[:5],
         "clock": clock,
