@@ -44,9 +44,15 @@ def bucket_floor(when: datetime, bucket_seconds: int) -> datetime:
 
 def evaluate_brand(
     brand: str, buckets: list[BucketCount], *, incident: Incident | None, cursor: datetime | None,
-    now: datetime, detector: DetectorSettings, settings: IncidentSettings,
+    now: datetime, detector: DetectorSettings, settings: IncidentSettings, previous: Incident | None = None,
 ) -> Evaluation:
-    """`buckets` are consecutive and oldest first; the last one may still be filling (it contains `now`)."""
+    """`buckets` are consecutive and oldest first; the last one may still be filling (it contains `now`).
+
+    `previous` is the brand's most recent resolved incident (or None): a spike within
+    `settings.cooldown_seconds` of its resolution is that story again and opens nothing unless it is worse
+    and materially bigger (`alerts.incidents.cooling`). The daemon passes it (`listener.detection`); without
+    it there is no cooldown.
+    """
     spike = SpikeDetector(detector)
     span = timedelta(seconds=detector.bucket_seconds)
     verdicts: list[Verdict] = []
@@ -62,7 +68,8 @@ def evaluate_brand(
         if closed and active is not None and bucket.start + span <= active.window_end:
             continue  # already inside the incident's counted window (a lost cursor must not replay it)
         if active is None or not active.is_active:
-            if may_open(verdict, bucket_seconds=detector.bucket_seconds, now=now, settings=settings):
+            if may_open(verdict, bucket_seconds=detector.bucket_seconds, now=now, settings=settings,
+                        previous=previous):
                 active = open_incident(brand, verdict, now=now)
         else:
             active = advance(active, verdict, now=now, closed=closed, settings=settings)

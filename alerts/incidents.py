@@ -19,12 +19,32 @@ class IncidentSettings:
     resolve_after_buckets: int = 6  # an hour of quiet with 10-minute buckets
     growth_factor: float = 2.0  # re-notify when negatives reach this multiple of the last notified count
     open_horizon_seconds: int = 3600  # an anomaly older than this is history (a backfill), never a new alert
+    # A spike this soon after the brand's last incident resolved is that story flaring again: it pages only
+    # if it is worse (critical after a warning) and materially bigger (growth_factor x the old peak bucket).
+    # Why a day: mention storms ebb and flow for a day; on NAB realTweets a 1-hour memory re-pages the same
+    # story (74.3 vs 79.1), while 1.5 days already swallows distinct events (67.8).
+    cooldown_seconds: int = 86400
 
 
-def may_open(verdict: Verdict, *, bucket_seconds: int, now: datetime, settings: IncidentSettings) -> bool:
-    """A spike opens an incident only if it is recent: replaying old posts must not page anyone."""
+def may_open(verdict: Verdict, *, bucket_seconds: int, now: datetime, settings: IncidentSettings,
+             previous: Incident | None = None) -> bool:
+    """A spike opens an incident only if it is recent (replaying old posts must not page anyone) and is not
+    the brand's last incident (`previous`, resolved) flaring again within the cooldown."""
     bucket_end = verdict.bucket_start + timedelta(seconds=bucket_seconds)
-    return verdict.anomalous and bucket_end >= now - timedelta(seconds=settings.open_horizon_seconds)
+    if not (verdict.anomalous and bucket_end >= now - timedelta(seconds=settings.open_horizon_seconds)):
+        return False
+    return not cooling(previous, verdict, settings)
+
+
+def cooling(previous: Incident | None, verdict: Verdict, settings: IncidentSettings) -> bool:
+    """True if this spike is `previous` (the brand's last, resolved incident) again, not news."""
+    if previous is None or previous.resolved_at is None:
+        return False
+    if verdict.bucket_start >= previous.resolved_at + timedelta(seconds=settings.cooldown_seconds):
+        return False
+    worse = severity_rank(verdict.severity) > severity_rank(previous.severity)
+    bigger = verdict.count >= settings.growth_factor * max(1, previous.peak_bucket_negative)
+    return not (worse and bigger)
 
 
 def open_incident(brand: str, verdict: Verdict, *, now: datetime) -> Incident:
