@@ -54,10 +54,13 @@ class BatchDetector:
         mean_residual = (self.ring_sum + clipped) / (self.ring_len + 1)
         return expected, one, window_sd, residual, clipped, mean_residual
 
-    def update(self, when: datetime, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def update(self, when: datetime, counts: np.ndarray,
+               weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`weights`: each brand's mean weight per mention this bucket (as `SpikeDetector.judge`), or None."""
         s, r = self.settings, self.rates
         hour, day = when.hour, when.weekday()
-        y = np.log1p(np.maximum(counts, 0.0))
+        values = np.maximum(counts, 0.0) if weights is None else np.maximum(counts, 0.0) * np.maximum(weights, 0.0)
+        y = np.log1p(values)
         expected, one, window_sd, residual, clipped, mean_residual = self._judge(y, hour, day)
         z_one = residual / one
         z_window = mean_residual / window_sd if self.window > 1 else np.zeros(self.n)
@@ -68,7 +71,7 @@ class BatchDetector:
             from alerts.spikes import poisson_tail
 
             for i in np.nonzero(candidates)[0]:
-                tail = poisson_tail(float(counts[i]), float(expected[i]))
+                tail = poisson_tail(float(values[i]), float(expected[i]))
                 if tail < s.quiet_p:
                     score[i] = max(score[i], s.warning_z)
                 quiet_critical[i] = tail < s.quiet_p ** 2

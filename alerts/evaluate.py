@@ -26,6 +26,7 @@ class BucketCount:
     start: datetime
     negative: int
     volume: int
+    weight: float = 1.0  # mean weight per negative mention (reach, crisis signals); 1 = ordinary
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ def evaluate_brand(
     new_cursor = cursor
     for bucket in buckets:
         closed = bucket.start + span <= now
-        verdict = spike.update(bucket.start, bucket.negative) if closed else spike.judge(bucket.start, bucket.negative)
+        verdict = (spike.update(bucket.start, bucket.negative, bucket.weight) if closed
+                   else spike.judge(bucket.start, bucket.negative, bucket.weight))
         verdicts.append(verdict)
         if closed and cursor is not None and bucket.start <= cursor:
             continue  # already acted on in an earlier run

@@ -100,14 +100,18 @@ class SpikeDetector:
         last = self.state.last_bucket
         return last is not None and bucket_start.timestamp() - last > 1.5 * self.settings.bucket_seconds
 
-    def judge(self, bucket_start: datetime, count: float) -> Verdict:
+    def judge(self, bucket_start: datetime, count: float, weight: float = 1.0) -> Verdict:
         """The verdict for a bucket (closed or still filling) without learning from it.
 
         A partial bucket is judged against the whole bucket's expectation: its count can only grow, so
         a partial count that is already decisive fires now instead of at the bucket's end.
+        `weight` is the bucket's mean weight per mention (reach, crisis signals; 1 = ordinary): the model
+        follows `count * weight`, so buckets of unusually far-reaching or alarming posts weigh more while
+        the brand's usual reach is learned as its normal. `min_count` still counts mentions.
         """
         s = self.settings
-        y = math.log1p(max(count, 0.0))
+        value = max(count, 0.0) * max(weight, 0.0)
+        y = math.log1p(value)
         expected_log = self.baseline.expected_log(bucket_start)
         expected = max(0.0, math.expm1(expected_log))
         one_sd, window_sd = self.baseline.scales(expected)
@@ -118,7 +122,7 @@ class SpikeDetector:
             z_window = self.baseline.window_mean(residual, one_sd) / window_sd
         severity = None
         score = max(z_one / s.one_bucket_discount, z_window)
-        quiet_tail = poisson_tail(count, expected) if expected < s.quiet_expected else 1.0
+        quiet_tail = poisson_tail(value, expected) if expected < s.quiet_expected else 1.0
         if count >= s.min_count and quiet_tail < s.quiet_p:
             score = max(score, s.warning_z)  # a quiet brand's burst is decisive on counts alone
         if self.warm and count >= s.min_count and score >= s.warning_z:
@@ -128,10 +132,11 @@ class SpikeDetector:
         return Verdict(bucket_start, count, round(expected, 4), normal_tail(score), severity, self.warm,
                        round(score, 3), z_one >= s.quiet_z)
 
-    def update(self, bucket_start: datetime, count: float) -> Verdict:
+    def update(self, bucket_start: datetime, count: float, weight: float = 1.0) -> Verdict:
         """Judge a closed bucket, then learn from it (an anomaly only a little)."""
-        verdict = self.judge(bucket_start, count)
+        verdict = self.judge(bucket_start, count, weight)
         if self._after_gap(bucket_start):
             self.baseline.forget_recent()
-        self.baseline.learn(bucket_start, math.log1p(max(count, 0.0)), anomalous=verdict.anomalous)
+        value = max(count, 0.0) * max(weight, 0.0)
+        self.baseline.learn(bucket_start, math.log1p(value), anomalous=verdict.anomalous)
         return verdict

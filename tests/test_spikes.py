@@ -206,11 +206,81 @@ def test_no_input_alerts_twice_for_one_incident(tail: list[int], seed: int) -> N
 def test_detect_series_never_repeats_an_episode(values: list[float]) -> None:
     points = [((START + i * BUCKET).replace(tzinfo=None), v, str(i)) for i, v in enumerate(values)]
     alerts = list(detect_series(points, replace(DETECTOR, warmup_seconds=3600), INCIDENTS))
-    last_rank = 0
+    last_rank, peak = 0, 0.0
     for alert in alerts:
         rank = severity_rank(alert["severity"])
         if alert["event"] == "opened":
-            last_rank = rank
+            last_rank, peak = rank, alert["value"]
         else:
-            assert alert["event"] == "escalated" and rank > last_rank  # escalation only when it got worse
-            last_rank = rank
+            # escalation only when it got worse and materially bigger than anything alerted on
+            assert alert["event"] == "escalated" and rank > last_rank
+            assert alert["value"] >= INCIDENTS.growth_factor * peak
+            last_rank, peak = rank, max(peak, alert["value"])
+
+
+def steady_points(days: int, seed: int = 21) -> list[tuple[datetime, float, str]]:
+    rng = random.Random(seed)
+    return [((START + i * BUCKET).replace(tzinfo=None), float(poisson(rng, 10.0)), str(i)) for i in range(days * 144)]
+
+
+def with_burst(points: list[tuple[datetime, float, str]], at: int, values: list[float]):
+    out = list(points)
+    for k, value in enumerate(values):
+        when, _, label = out[at + k]
+        out[at + k] = (when, value, label)
+    return out
+
+
+def test_a_flare_within_the_cooldown_is_the_same_story_but_a_later_one_is_news() -> None:
+    points = steady_points(6)
+    first, again = 3 * 144, 3 * 144 + 30  # again: 5 hours after the first
+    later = again + 2 * 144  # over a day after the flare ended (the sustained-rise window keeps it 3 h)
+    points = with_burst(points, first, [120.0] * 3)
+    points = with_burst(points, again, [120.0] * 3)  # resolved after an hour of quiet, then flares again
+    no_cooldown = replace(INCIDENTS, cooldown_seconds=0)
+    assert [a["timestamp"] for a in detect_series(points, DETECTOR, no_cooldown)] == [str(first), str(again)]
+    assert [a["timestamp"] for a in detect_series(points, DETECTOR, INCIDENTS)] == [str(first)]
+    points = with_burst(points, later, [120.0] * 3)  # a new story
+    alerts = list(detect_series(points, DETECTOR, INCIDENTS))
+    assert [(a["timestamp"], a["event"]) for a in alerts] == [(str(first), "opened"), (str(later), "opened")]
+
+
+def test_a_much_worse_flare_within_the_cooldown_still_escalates() -> None:
+    points = with_burst(steady_points(5), 3 * 144, [60.0] * 3)
+    points = with_burst(points, 3 * 144 + 30, [4000.0])  # critical and far more than twice the first peak
+    alerts = list(detect_series(points, DETECTOR, INCIDENTS))
+    assert [(a["event"], a["severity"]) for a in alerts] == [("opened", "warning"), ("escalated", "critical")]
+
+
+def test_live_cooldown_needs_the_previous_incident_and_lets_a_much_worse_spike_through() -> None:
+    rng = random.Random(4)
+    buckets = [BucketCount(START + i * BUCKET, poisson(rng, 10.0), 40) for i in range(3 * 144 + 1)]
+    spike_at = buckets[-3].start
+    buckets[-3:] = [BucketCount(b.start, 120, 150) for b in buckets[-3:]]
+    now = buckets[-1].start + BUCKET + timedelta(minutes=1)
+    base = evaluate_brand("b", buckets, incident=None, cursor=None, now=now, detector=DETECTOR, settings=INCIDENTS)
+    assert base.event == "incident.opened"
+    previous = replace(base.incident, status="resolved", resolved_at=spike_at - timedelta(hours=3),
+                       severity="warning", peak_bucket_negative=100)
+    cooled = evaluate_brand("b", buckets, incident=None, cursor=None, now=now, detector=DETECTOR,
+                            settings=INCIDENTS, previous=previous)
+    assert cooled.event is None and cooled.incident is None  # the same story three hours later: no page
+    long_ago = replace(previous, resolved_at=spike_at - timedelta(days=2))
+    assert evaluate_brand("b", buckets, incident=None, cursor=None, now=now, detector=DETECTOR,
+                          settings=INCIDENTS, previous=long_ago).event == "incident.opened"
+    buckets[-3:] = [BucketCount(b.start, 4000, 4100) for b in buckets[-3:]]  # critical, 40x the old peak: news
+    worse = evaluate_brand("b", buckets, incident=None, cursor=None, now=now, detector=DETECTOR,
+                           settings=INCIDENTS, previous=previous)
+    assert worse.event == "incident.opened" and worse.incident.severity == "critical"
+
+
+def test_weight_makes_far_reaching_posts_count_and_defaults_to_plain_counts() -> None:
+    rng = random.Random(6)
+    plain, weighted = SpikeDetector(DETECTOR), SpikeDetector(DETECTOR)
+    for i in range(3 * 144):
+        n = poisson(rng, 10.0)
+        assert plain.update(START + i * BUCKET, n) == weighted.update(START + i * BUCKET, n, 1.0)
+    at = START + 3 * 144 * BUCKET
+    assert not plain.judge(at, 16).anomalous  # 16 where 10 is usual: noise
+    assert plain.judge(at, 16, weight=8.0).anomalous  # the same 16 posts, each reaching 8x the usual audience
+    assert not plain.judge(at, 3, weight=100.0).anomalous  # min_count still counts mentions, not reach

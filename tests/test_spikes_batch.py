@@ -42,3 +42,22 @@ def test_batch_and_per_brand_detectors_agree() -> None:
     assert flags_batch == flags_single
     assert expected_diff < 1e-3  # the single detector rounds its expectation to 4 decimals
     assert any(any(row) for row in flags_batch[3 * 144:])  # the incidents were seen by both
+
+
+def test_batch_and_per_brand_detectors_agree_with_weights() -> None:
+    settings = DetectorSettings()
+    rng = np.random.default_rng(3)
+    brands, steps = 6, 3 * 144
+    counts = rng.poisson([0.3, 2, 8, 30, 100, 5], size=(steps, brands)).astype(float)
+    weights = rng.lognormal(0.0, 0.3, size=(steps, brands))
+    weights[2 * 144 + 5: 2 * 144 + 8, ::2] = 9.0  # far-reaching posts in every other brand
+    batch = BatchDetector(settings, brands)
+    singles = [SpikeDetector(settings) for _ in range(brands)]
+    flags_batch, flags_single = [], []
+    for t in range(steps):
+        when = START + t * BUCKET
+        anomalous, _, _ = batch.update(when, counts[t], weights[t])
+        flags_batch.append(anomalous.tolist())
+        flags_single.append([d.update(when, counts[t, b], weights[t, b]).anomalous for b, d in enumerate(singles)])
+    assert flags_batch == flags_single
+    assert any(any(row) for row in flags_batch[2 * 144:])
