@@ -16,6 +16,7 @@ NEAR_DUPLICATE_BITS = 6  # SimHash distance at or below which two posts are the 
 class EvidencePost:
     mention: Mention
     reposts_folded: int  # other posts in the window that repeat this one
+    reach_total: int = 0  # its reach plus every folded copy's: one voice with the wave's whole audience
 
 
 def fold_reposts(mentions: Iterable[Mention]) -> list[EvidencePost]:
@@ -29,7 +30,7 @@ def fold_reposts(mentions: Iterable[Mention]) -> list[EvidencePost]:
                 break
         else:
             groups.append((mention, []))
-    return [EvidencePost(head, len(members)) for head, members in groups]
+    return [EvidencePost(head, len(members), head.reach + sum(m.reach for m in members)) for head, members in groups]
 
 
 def top_keywords(mentions: Iterable[Mention], top: int = 10) -> list[str]:

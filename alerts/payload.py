@@ -19,6 +19,7 @@ def post_payload(post: EvidencePost) -> dict[str, Any]:
     return {
         "title": m.title, "text": excerpt(m.text, 280), "url": safe_url(m.url), "author": m.author,
         "published_at": iso(m.published_at), "reach": m.reach, "reposts_folded": post.reposts_folded,
+        "reach_total": post.reach_total or m.reach,
         "sentiment": m.sentiment, "feed": m.feed,
     }
 

@@ -51,39 +51,67 @@ def _bands(value: int) -> list[tuple[int, int]]:
     return [(band, (value >> (8 * band)) & 0xFF) for band in range(_BANDS)]
 
 
-def cluster_posts(posts: Iterable[Post], window: timedelta = timedelta(hours=24),
-                  max_distance: int = 6) -> list[Cluster]:
-    """Clusters in order of their first post; every post is in exactly one cluster. Pure: no I/O, no clock."""
-    if not 0 <= max_distance < _BANDS:
-        raise ValueError(f"max_distance must be in 0..{_BANDS - 1} (the band index is exact only there)")
-    clusters: list[Cluster] = []
-    index: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for post in sorted(posts, key=lambda p: (p.at, p.key)):
+class VoiceIndex:
+    """Clusters live within `window`, found by band: feed posts in (roughly) time order with `assign`.
+
+    Why a class: the detection job assigns each run's new posts to the clusters of earlier runs, so the
+    index is seeded from the store (`add`) and then grows; `cluster_posts` is the one-shot use.
+    """
+
+    def __init__(self, window: timedelta = timedelta(hours=24), max_distance: int = 6):
+        if not 0 <= max_distance < _BANDS:
+            raise ValueError(f"max_distance must be in 0..{_BANDS - 1} (the band index is exact only there)")
+        self.window = window
+        self.max_distance = max_distance
+        self.clusters: list[Cluster] = []
+        self._index: dict[tuple[int, int], list[int]] = defaultdict(list)
+
+    def add(self, cluster: Cluster) -> None:
+        """A cluster known from before (or just made): later posts may fold into it."""
+        self.clusters.append(cluster)
+        if cluster.simhash != 0:  # 0 means "too short to hash": never folded
+            for band in _bands(cluster.simhash):
+                self._index[band].append(len(self.clusters) - 1)
+
+    def match(self, post: Post) -> Cluster | None:
+        """The nearest live cluster within `max_distance` bits, or None."""
+        if post.simhash == 0:
+            return None
         best: int | None = None
-        if post.simhash != 0:  # 0 means "too short to hash": never folded
-            seen: set[int] = set()
-            best_distance = max_distance + 1
-            for band in _bands(post.simhash):
-                live = [n for n in index[band] if post.at - clusters[n].last_at <= window]
-                index[band] = live  # posts come in time order: a cluster past its window never returns
-                for number in live:
-                    if number in seen:
-                        continue
-                    seen.add(number)
-                    d = distance(clusters[number].simhash, post.simhash)
-                    if d < best_distance:
-                        best, best_distance = number, d
-        if best is None:
-            clusters.append(Cluster(post.key, post.simhash, post.at, post.at, [post.key], post.reach))
-            if post.simhash != 0:
-                for band in _bands(post.simhash):
-                    index[band].append(len(clusters) - 1)
-            continue
-        cluster = clusters[best]
+        best_distance = self.max_distance + 1
+        seen: set[int] = set()
+        for band in _bands(post.simhash):
+            live = [n for n in self._index[band] if post.at - self.clusters[n].last_at <= self.window]
+            self._index[band] = live  # posts come in time order: a cluster past its window never returns
+            for number in live:
+                if number in seen:
+                    continue
+                seen.add(number)
+                d = distance(self.clusters[number].simhash, post.simhash)
+                if d < best_distance:
+                    best, best_distance = number, d
+        return None if best is None else self.clusters[best]
+
+    def assign(self, post: Post) -> Cluster:
+        """Fold the post into its cluster, or start one; returns the cluster it is now in."""
+        cluster = self.match(post)
+        if cluster is None:
+            cluster = Cluster(post.key, post.simhash, post.at, post.at, [post.key], post.reach)
+            self.add(cluster)
+            return cluster
         cluster.members.append(post.key)
         cluster.last_at = max(cluster.last_at, post.at)
         cluster.reach += post.reach
-    return clusters
+        return cluster
+
+
+def cluster_posts(posts: Iterable[Post], window: timedelta = timedelta(hours=24),
+                  max_distance: int = 6) -> list[Cluster]:
+    """Clusters in order of their first post; every post is in exactly one cluster. Pure: no I/O, no clock."""
+    index = VoiceIndex(window, max_distance)
+    for post in sorted(posts, key=lambda p: (p.at, p.key)):
+        index.assign(post)
+    return index.clusters
 
 
 def cluster_mentions(mentions: Sequence[Mention], window: timedelta = timedelta(hours=24),

@@ -18,6 +18,7 @@ from alerts.channels import ChannelSpec
 from alerts.channels.base import Secret
 from alerts.incidents import IncidentSettings
 from alerts.spikes import DetectorSettings
+from alerts.voices import CountSettings
 from analyzers import BrandSpec, SentimentSettings
 from collectors import FeedSource
 from listener.channel_config import DeliverySettings, channel_options, delivery_settings
@@ -75,6 +76,7 @@ class Config:
     web: WebSettings | None
     resolved: dict[str, Any] = field(repr=False, default_factory=dict)  # for check-config, secrets redacted
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    counting: CountSettings = field(default_factory=CountSettings)  # what the live detection job counts
 
     def feed(self, name: str) -> FeedSource:
         for source in self.feeds:
@@ -256,6 +258,8 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
         web=web,
         resolved=resolved,
         delivery=delivery_settings(s["delivery"]),
+        counting=CountSettings(fold_reposts=d["fold_reposts"], weight_reach=d["weight_reach"],
+                               weight_signals=d["weight_signals"], settle_seconds=d["settle"]),
     )
 
 

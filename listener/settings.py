@@ -207,6 +207,10 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
         Setting("horizon", _duration(60), "1h", "Spikes older than this are history, never a new alert"),
         Setting("window", _duration(60), "3h", "The sustained-rise test looks at the mean over this long"),
         Setting("threshold", _positive, 3.0, "Robust scales above the baseline that make a spike"),
+        Setting("fold_reposts", _bool, True, "Count a near-duplicate wave (SimHash, 24h window) as one voice"),
+        Setting("weight_reach", _bool, False, "Count a voice as 1 + log10(1 + reach of its copies), at most 5"),
+        Setting("weight_signals", _bool, False, "Multiply a voice raising a crisis signal by the category's weight"),
+        Setting("settle", _duration(0), "1h", "Late posts this long after their bucket closed still count in it"),
     ]}),
     "channels": (True, {s.key: s for s in [
         Setting("name", _nonempty, required=True, help="Unique; `listener test-channel NAME`"),

@@ -131,6 +131,19 @@ def _brand_hourly(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def _detector_state(db: sqlite_utils.Database) -> None:
+    """Issue 5: each brand's detector state survives restarts, so a run reads only the new buckets; and
+    issue 4: near-duplicate clusters ("voices") per brand, assigned by the detection job after each save."""
+    db.execute("CREATE TABLE detector_state (brand TEXT PRIMARY KEY, state TEXT NOT NULL, through TEXT,"
+               " updated_at TEXT)")
+    db.execute("CREATE TABLE voices (brand TEXT NOT NULL, voice_id TEXT NOT NULL, simhash INTEGER NOT NULL,"
+               " first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, members INTEGER NOT NULL, reach INTEGER NOT NULL,"
+               " PRIMARY KEY (brand, voice_id)) WITHOUT ROWID")
+    db.execute("CREATE INDEX idx_voices_live ON voices (brand, last_ts)")
+    db.execute("CREATE TABLE voice_members (brand TEXT NOT NULL, mention_id TEXT NOT NULL, voice_id TEXT NOT NULL,"
+               " PRIMARY KEY (brand, mention_id)) WITHOUT ROWID")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
     (2, "feed warnings", _feed_warnings),
@@ -139,4 +152,5 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (5, "alert silences", _alert_silences),
     (6, "feed silence flag (alert delivery)", _feed_silence),
     (7, "dashboard hourly rollup", _brand_hourly),
+    (9, "detector state and near-duplicate voices", _detector_state),
 ]
