@@ -11,6 +11,7 @@ from collections.abc import Iterable
 import jieba.analyse
 
 from analyzers.resources import bundled, read_text
+from analyzers.segment import Segmenter
 
 _ALLOWED_POS = ("n", "nr", "ns", "nt", "nz", "vn", "v", "a", "an", "eng")
 
@@ -25,6 +26,7 @@ class KeywordExtractor:
         self._ignore = {w.lower() for w in ignore}
         self._tfidf = jieba.analyse.TFIDF()
         self._textrank = jieba.analyse.TextRank()
+        self._segmenter = Segmenter(self._tfidf.postokenizer)
 
     def extract(self, text: str, top: int = 8, method: str = "tfidf") -> tuple[str, ...]:
         if not text.strip():
@@ -49,9 +51,8 @@ class KeywordExtractor:
         dictionary (`BrandMatcher` adds them), so they are never lost.
         """
         freq: dict[str, float] = {}
-        for pair in self._tfidf.postokenizer.cut(text, HMM=False):
-            word = pair.word
-            if pair.flag not in _ALLOWED_POS or len(word.strip()) < 2 or word.lower() in self._stop:
+        for word, flag in self._segmenter.words(text):
+            if flag not in _ALLOWED_POS or word.lower() in self._stop:
                 continue
             freq[word] = freq.get(word, 0.0) + 1.0
         total = sum(freq.values()) or 1.0

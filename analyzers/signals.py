@@ -40,12 +40,14 @@ def load_categories(path: str | Path | None = None) -> list[SignalCategory]:
 class SignalDetector:
     def __init__(self, categories: list[SignalCategory]):
         self._categories = categories
+        # Terms lowered once here, not for every post (that was most of detect's time).
+        self._lowered = [tuple((term, term.lower()) for term in c.terms) for c in categories]
 
     def detect(self, clean_text: str) -> tuple[Signal, ...]:
         lowered = clean_text.lower()
         found = []
-        for category in self._categories:
-            hits = tuple(term for term in category.terms if term.lower() in lowered)
+        for category, terms in zip(self._categories, self._lowered, strict=True):
+            hits = tuple(term for term, low in terms if low in lowered)
             if hits:
                 found.append(Signal(category=category.name, terms=hits, weight=category.weight))
         return tuple(found)

@@ -37,6 +37,18 @@ def next_backoff(interval_seconds: int, failures: int) -> timedelta:
     return min(timedelta(seconds=interval_seconds * 2 ** max(0, failures - 1)), MAX_BACKOFF)
 
 
+def failed_state(source: FeedSource, state: FeedState, error: str, now: datetime, *,
+                 retry_after: float | None = None) -> FeedState:
+    """The state after a failed round: the error, one more failure, the back-off; validators (ETag,
+    Last-Modified) kept from before, so the next round fetches the whole document again."""
+    failures = state.consecutive_failures + 1
+    wait = next_backoff(source.interval_seconds, failures)
+    if retry_after is not None:  # the server said when to come back: never sooner
+        wait = max(wait, timedelta(seconds=retry_after))
+    return replace(state, last_error=error, last_error_at=now, consecutive_failures=failures,
+                   next_attempt_at=now + wait)
+
+
 def limiter_for(client: httpx.AsyncClient, per_host: int = 4, min_delay: float = 0.0) -> HostLimiter:
     """The host limiter shared by every fetch through this client (created on first use)."""
     limiter = _LIMITERS.get(client)
@@ -60,13 +72,8 @@ async def collect_feed(
         parsed = None if result.not_modified else parse_source(
             source, result.body, base_url=result.url, content_type=result.content_type, fetched_at=now, tz=tz)
     except CollectorError as exc:
-        failures = state.consecutive_failures + 1
-        wait = next_backoff(source.interval_seconds, failures)
         retry_after = exc.retry_after if isinstance(exc, FetchError) else None
-        if retry_after is not None:  # the server said when to come back: never sooner
-            wait = max(wait, timedelta(seconds=retry_after))
-        failed = replace(state, last_error=str(exc), last_error_at=now, consecutive_failures=failures,
-                         next_attempt_at=now + wait)
+        failed = failed_state(source, state, str(exc), now, retry_after=retry_after)
         return CollectResult(feed=source.name, items=[], state=failed, error=str(exc))
     items = parsed.items if parsed else []
     warning = parsed.warning if parsed else None

@@ -1,8 +1,8 @@
 """The daemon: APScheduler jobs per feed, plus detection, delivery and the daily digest.
 
-Network I/O runs on the event loop; analysis and database writes run on one writer thread (SQLite
-has one writer at a time anyway); delivery has its own thread and connection, so a slow channel
-never holds up collection.
+Network I/O runs on the event loop; analysis runs in worker processes (`AnalysisPool`, one per core);
+database writes run on one writer thread (SQLite has one writer at a time anyway); delivery has its
+own thread and connection, so a slow channel never holds up collection.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from alerts.playbook import load_playbooks
 from analyzers import Analyzer
-from collectors import FeedSource, collect_feed
+from collectors import FeedSource, FeedState, collect_feed
 from collectors.fetcher import USER_AGENT, make_client
+from listener.analysis_pool import AnalysisPool
 from listener.clock import Clock, utcnow
-from listener.collection import analyze_items, store_result
+from listener.collection import FeedRound, store_rounds, unseen_items
 from listener.config import Config
 from listener.delivery import deliver_due
 from listener.detection import detect
@@ -95,20 +96,17 @@ class Daemon:
         if state and state.next_attempt_at and state.next_attempt_at > now:
             log.debug("feed %s backing off until %s", source.name, state.next_attempt_at)
             return
-        result = await collect_feed(self.client, source, state, now=now, tz=self.config.timezone)
-
-        def save() -> int:
-            mentions = analyze_items(self.analyzer, result, source, self.store)
-            new, _ = store_result(self.config, self.store, result, source, mentions, self.clock)
-            return len(new)
-
-        new = await self._on(self._writer, save)
-        if new:
+        before = state or FeedState(feed=source.name)
+        result = await collect_feed(self.client, source, before, now=now, tz=self.config.timezone)
+        # The same stages as `collect_round`: new items -> the analysis workers -> one transaction.
+        items = await self._on(self._writer, unseen_items, self.store, result)
+        analysis = await self.pool.analyze(items, feed_brand=source.brand, official=source.official)
+        report = (await self._on(self._writer, store_rounds, self.config, self.store,
+                                 [FeedRound(source, before, result, analysis)], self.clock))[0]
+        if report.new:
             self._kick("detect")  # new mentions: judge them now, not at the next minute
-        if result.error:
-            log.warning("feed %s: %s", source.name, result.error)
-        else:
-            log.info("feed %s: %d items, %d new mentions", source.name, len(result.items), new)
+        if not report.error:
+            log.info("feed %s: %d items, %d new mentions", source.name, report.items, report.new)
 
     async def _detect(self) -> None:
         await self._again("detect", self._detect_once)
@@ -190,6 +188,11 @@ class Daemon:
         self.store = await self._on(self._writer, Store, self.config.store_path)
         self.sender_store = await self._on(self._sender, Store, self.config.store_path)
         self.analyzer = await self._on(self._writer, lambda: Analyzer(self.config.brands, self.config.sentiment))
+        # Forked now, with the models loaded and before the dashboard's threads exist: the workers share the
+        # models' pages and inherit no busy thread.
+        self.pool = AnalysisPool(self.analyzer)
+        workers = self.pool.start()
+        log.info("analysis: %d worker processes %s", len(workers), workers)
         self.playbooks = load_playbooks()
         collector = self.config.collector
         self.client = make_client(user_agent=collector.user_agent or USER_AGENT,
@@ -219,6 +222,7 @@ class Daemon:
         await self.client.aclose()
         await self._on(self._writer, self.store.close)
         await self._on(self._sender, self.sender_store.close)
+        self.pool.close()
         self._writer.shutdown(wait=True)
         self._sender.shutdown(wait=True)
         log.info("stopped")

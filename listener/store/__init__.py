@@ -20,6 +20,7 @@ from alerts.types import Incident, Notification
 from analyzers import Mention
 from collectors import FeedState
 from listener.store.codec import (
+    MENTION_COLUMNS,
     dumps,
     from_ts,
     incident_from_row,
@@ -32,6 +33,9 @@ from listener.store.db import StoreError, connect
 
 __all__ = ["Store", "StoreError"]
 
+_INSERT_MENTION = (f"INSERT OR IGNORE INTO mentions ({', '.join(MENTION_COLUMNS)})"
+                   f" VALUES ({', '.join('?' for _ in MENTION_COLUMNS)})")
+
 
 class Store:
     def __init__(self, path: Path | str):
@@ -39,6 +43,10 @@ class Store:
         self.db = connect(path)
         self.conn = self.db.conn
         self.conn.row_factory = sqlite3.Row
+        try:
+            self._catch_up_search()
+        except sqlite3.Error as exc:
+            raise StoreError(f"store: cannot index {path} for search: {exc}") from exc
 
     def close(self) -> None:
         self.conn.close()
@@ -58,33 +66,59 @@ class Store:
 
     def save_mentions(self, mentions: Iterable[Mention]) -> list[Mention]:
         """Insert mentions not already stored (by stable id); return only the new ones."""
-        new = []
         with self.transaction() as conn:
-            for mention in mentions:
-                row = mention_row(mention)
-                columns = ", ".join(row)
-                marks = ", ".join("?" for _ in row)
-                cursor = conn.execute(f"INSERT OR IGNORE INTO mentions ({columns}) VALUES ({marks})",
-                                      list(row.values()))
-                if cursor.rowcount != 1:
-                    continue
-                for match in mention.brands:
-                    conn.execute(
-                        "INSERT OR IGNORE INTO mention_brands (mention_id, brand, spans, published_ts, label,"
-                        " official) VALUES (?, ?, ?, ?, ?, ?)",
-                        (mention.mention_id, match.brand, dumps([list(s) for s in match.spans]),
-                         row["published_ts"], mention.label, int(mention.official)),
-                    )
-                new.append(mention)
+            return self.insert_mentions(mentions, conn)
+
+    def insert_mentions(self, mentions: Iterable[Mention], conn: sqlite3.Connection) -> list[Mention]:
+        """`save_mentions` inside the caller's transaction, so a round can store many feeds in one commit.
+
+        Prepared `executemany` for the rows and brand links, then the search index filled in one statement
+        (migration 8): one FTS5 insert per row from a trigger cost more than everything else together.
+        """
+        mentions = list(mentions)
+        known = self.known_mention_ids((m.mention_id for m in mentions), conn)
+        new, rows = [], []
+        for mention in mentions:
+            if mention.mention_id in known:
+                continue
+            known.add(mention.mention_id)  # the same id twice in one batch: the first one wins, as before
+            new.append(mention)
+            rows.append(mention_row(mention))
+        if not new:
+            self._index_search(conn)
+            return []
+        conn.executemany(_INSERT_MENTION, [tuple(row.values()) for row in rows])
+        conn.executemany(
+            "INSERT OR IGNORE INTO mention_brands (mention_id, brand, spans, published_ts, label, official)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(m.mention_id, match.brand, dumps([list(s) for s in match.spans]), row["published_ts"], m.label,
+              int(m.official)) for m, row in zip(new, rows, strict=True) for match in m.brands])
+        self._index_search(conn)
         return new
 
-    def known_mention_ids(self, ids: Iterable[str]) -> set[str]:
+    def _index_search(self, conn: sqlite3.Connection) -> None:
+        """Add every mention the search index has not seen (rowids above its highest) in one statement.
+
+        Rows inserted any other way (a seeding script, an older build) are caught up here and when a
+        Store opens, so search always sees every stored mention, as the old per-row trigger ensured.
+        """
+        conn.execute("INSERT INTO mentions_fts (rowid, title, text) SELECT rowid, title, text FROM mentions"
+                     " WHERE rowid > (SELECT coalesce(max(id), 0) FROM mentions_fts_docsize)")
+
+    def _catch_up_search(self) -> None:
+        row = self.conn.execute("SELECT (SELECT coalesce(max(rowid), 0) FROM mentions)"
+                                " > (SELECT coalesce(max(id), 0) FROM mentions_fts_docsize)").fetchone()
+        if row[0]:
+            with self.transaction() as conn:
+                self._index_search(conn)
+
+    def known_mention_ids(self, ids: Iterable[str], conn: sqlite3.Connection | None = None) -> set[str]:
         ids = list(ids)
         found: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ", ".join("?" for _ in chunk)
-            found.update(r[0] for r in self.conn.execute(
+            found.update(r[0] for r in (conn or self.conn).execute(
                 f"SELECT mention_id FROM mentions WHERE mention_id IN ({marks})", chunk))
         return found
 

@@ -36,6 +36,11 @@ def mention_row(m: Mention) -> dict[str, Any]:
     }
 
 
+MENTION_COLUMNS = ("mention_id", "feed", "url", "title", "text", "clean_text", "author", "published_at", "published_ts",
+                   "fetched_at", "sentiment", "label", "keywords", "signals", "urls", "handles", "topics", "emoticons",
+                   "metrics", "reach", "simhash", "official", "had_published_at")  # mention_row's keys, in order
+
+
 def mention_from_row(row: dict[str, Any], brands: list[tuple[str, str]]) -> Mention:
     return Mention(
         mention_id=row["mention_id"], feed=row["feed"], url=row["url"], title=row["title"] or "",
