@@ -44,7 +44,7 @@ def channel_options(c: dict[str, Any], where: str, tz: ZoneInfo) -> dict[str, An
     except ValueError as exc:
         raise ValueError(f"{where}.quiet_hours: {exc}") from None
     options: dict[str, Any] = {"events": c["events"], "mask_pii": c["mask_pii"], "timezone": tz,
-                               "quiet_hours": quiet}
+                               "quiet_hours": quiet, "timeout": float(c["timeout"])}
     rate = c["rate_limit"]
     options["rate_limit"] = DEFAULT_RATE_LIMITS.get(kind, 0) if rate is None else rate
     if kind == "dingtalk":

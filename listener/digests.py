@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import base64
+import logging
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from alerts.channels import ChannelSpec
 from alerts.digest import DayCounts, build_digest, render_html, render_markdown, render_text
 from alerts.digest_chart import hourly_png
-from alerts.digest_email import digest_subject
+from alerts.digest_email import chart_cid, digest_subject
+from alerts.types import Notification
 from listener.config import Config
 from listener.responses import incident_response
 from listener.routing import notifications_for
 from listener.store import Store
 from listener.store.codec import ts
+
+log = logging.getLogger("listener.digest")
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,35 @@ def day_bounds(day: date, config: Config) -> tuple[datetime, datetime]:
 
 def _safe_name(brand: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in brand)
+
+
+def mail_channel(config: Config, brand: str) -> ChannelSpec | None:
+    """The email channel whose SMTP server carries the digest to `[digest].to`: the first one for the brand."""
+    return next((c for c in config.channels if c.type == "email" and (not c.brands or brand in c.brands)), None)
+
+
+def digest_notifications(config: Config, payload: dict, *, now: datetime, brand: str) -> list[Notification]:
+    """Channels subscribed to `digest` get it as usual; `[digest].to` gets it by e-mail through `mail_channel`.
+
+    When that channel also subscribes to `digest`, its own `to` and `[digest].to` share one message, so
+    nobody on both lists receives the digest twice.
+    """
+    routed = notifications_for(config, "digest", payload, now=now, brand=brand)
+    if not config.digest.to:
+        return routed
+    spec = mail_channel(config, brand)
+    if spec is None:
+        log.warning("digest for %s: digest.to is set but no email channel ([[channels]] type = \"email\") "
+                    "serves this brand; not mailed", brand)
+        return routed
+    recipients = list(dict.fromkeys(config.digest.to))
+    mine = next((n for n in routed if n.channel == spec.name), None)
+    if mine is not None:
+        recipients = list(dict.fromkeys([*spec.options.get("to", ()), *recipients]))
+        routed.remove(mine)
+    mail = Notification(delivery_id=mine.delivery_id if mine else uuid.uuid4().hex, channel=spec.name,
+                        event="digest", payload={**payload, "recipients": recipients}, created_at=now)
+    return [*routed, mail]
 
 
 def build_digests(store: Store, config: Config, day: date, now: datetime, *, brands: list[str] | None = None,
@@ -72,18 +107,19 @@ def build_digests(store: Store, config: Config, day: date, now: datetime, *, bra
         store.save_digest(brand=spec.name, day=day.isoformat(), html_path=str(files.html), markdown=markdown,
                           json_text=json_text, now=now)
         if send:
+            cid = chart_cid(day.isoformat())
             payload = {"event": "digest", "brand": spec.name, "day": day.isoformat(), "markdown": markdown,
                        "counts": {"volume": digest.counts.volume, "negative": digest.counts.negative,
                                   "neutral": digest.counts.neutral, "positive": digest.counts.positive,
                                   "negative_share": digest.counts.negative_share},
                        "keywords": digest.keywords, "rising_keywords": digest.rising, "sent_at": ts(now),
                        # For mail channels: a multipart email needs the text, the HTML (its chart at
-                       # cid:hourly-chart) and the PNG to attach inline under that Content-ID.
+                       # cid:<chart_cid>) and the PNG to attach inline under that Content-ID.
                        "subject": digest_subject(digest), "text": text,
-                       "html": render_html(digest, chart_src="cid:hourly-chart"), "chart_cid": "hourly-chart",
+                       "html": render_html(digest, chart_src=f"cid:{cid}"), "chart_cid": cid,
                        "chart_png": base64.b64encode(hourly_png(digest.hourly)).decode("ascii")}
             with store.transaction() as conn:
-                for notification in notifications_for(config, "digest", payload, now=now, brand=spec.name):
+                for notification in digest_notifications(config, payload, now=now, brand=spec.name):
                     store.enqueue(notification, conn)
         out.append(files)
     return out

@@ -226,6 +226,7 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
         Setting("rate_limit", _int(0), None, "Messages a minute (default: dingtalk/wecom 20, feishu 100, slack 60)"),
         Setting("quiet_hours", _nonempty, None, "Hold non-critical messages in this local window, e.g. 22:00-08:00"),
         Setting("at_mobiles", _strings, [], "DingTalk: phone numbers to @ on new and escalated incidents"),
+        Setting("timeout", _duration(1), "20s", "Give up on one send after this long (then retry later)"),
         Setting("smtp_host", _nonempty, None, "Email: SMTP server"),
         Setting("smtp_port", _int(1), None, "Email: port (default 465 with ssl, 587 with starttls, else 25)"),
         Setting("username", _nonempty, None, "Email: SMTP login name"),
@@ -243,7 +244,7 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
     ]}),
     "digest": (False, {s.key: s for s in [
         Setting("at", _clock, "08:30", "Local time the daily digest is built (HH:MM)"),
-        Setting("to", _strings, [], "Email recipients (email delivery arrives with the delivery issue)"),
+        Setting("to", _strings, [], "Email recipients, sent through the first email channel for the brand"),
         Setting("dir", _nonempty, "digests", "Where digest files are archived; relative to the store"),
     ]}),
     "web": (False, {s.key: s for s in [

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 
@@ -180,3 +182,131 @@ def test_bad_email_config_is_one_clear_error(write_config, to, extra, message) -
 
     with pytest.raises(ConfigError, match=message):
         email_config(write_config, 25, extra, to=to)
+
+
+# --- an SMTP server that accepts the connection and never answers ----------------------------------
+
+class SilentServer:
+    """Accepts TCP connections on `port` and never sends a byte (a wedged relay, a black-holing firewall)."""
+
+    def __init__(self, port: int) -> None:
+        import threading
+
+        self.port, self.held, self.accepted = port, [], 0
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(8)
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.held.append(conn)
+
+    def close(self) -> None:
+        """Free the port at once: wake the blocked accept() and reset held connections (no TIME_WAIT)."""
+        import struct
+
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.thread.join(5)
+        for conn in self.held:
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+        self.held.clear()
+
+
+def test_smtp_that_never_answers_times_out_is_retried_then_delivered(write_config) -> None:
+    import time
+
+    port = free_port()
+    silent = SilentServer(port)
+    try:
+        config = email_config(write_config, port, 'timeout = "1s"')
+        store = Store(config.store_path)
+        with store.transaction() as conn:
+            store.enqueue(Notification("slow-1", "mail", "test", {"event": "test"}, created_at=NOW), conn)
+        started = time.monotonic()
+        report = deliver_due(store, config, NOW)
+        elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+    assert silent.accepted == 1 and report.retrying == 1 and report.sent == 0
+    assert elapsed < 6, f"the worker waited {elapsed:.1f}s on a 1s timeout"
+    row = store.outbox_rows()[0]
+    assert row["status"] == "pending" and row["attempts"] == 1 and "timed out" in row["last_error"].lower()
+    assert row["next_attempt_at"] > row["created_at"]
+    sink = MailSink()
+    for _ in smtp_on(sink, port):  # the relay is back: the retry goes out, once
+        assert deliver_due(store, config, NOW).sent == 0  # not before its back-off
+        assert deliver_due(store, config, NOW + timedelta(hours=1)).sent == 1
+    assert len(sink.messages) == 1 and sink.messages[0]["Message-ID"] == "<slow-1@listener.invalid>"
+    assert store.outbox_rows()[0]["status"] == "sent"
+
+
+def smtp_on(sink: MailSink, port: int) -> Iterator[int]:
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+def test_daemon_keeps_running_through_an_smtp_that_never_answers(write_config, feeds, tmp_path: Path) -> None:
+    """The delivery job times out and records it, collection goes on, and the relay gets the mail once it answers."""
+    from tests.procs import BRAND_TOML, DaemonProc, query, rss, status, wait_until
+
+    server, routes = feeds
+    routes.serve("/f", rss("f", 3))
+    port = free_port()
+    silent = SilentServer(port)
+    config = write_config(f"""
+        [store]
+        path = "slow.db"
+        {BRAND_TOML}
+        [[feeds]]
+        name = "f"
+        url = "{server.url}/f"
+        interval = "10s"
+        [[channels]]
+        name = "mail"
+        type = "email"
+        smtp_host = "127.0.0.1"
+        smtp_port = {port}
+        from = "alerts@listener.example"
+        to = ["pr@brand.example"]
+        timeout = "1s"
+        [delivery]
+        first_retry = "1s"
+        max_retry = "2s"
+    """)
+    store = Store(tmp_path / "slow.db")
+    store.enqueue(Notification("slow-2", "mail", "test", {"event": "test"}, created_at=datetime.now(UTC)))
+    store.close()
+    daemon = DaemonProc(config, tmp_path / "daemon.log")
+    sink = MailSink()
+    try:
+        report = wait_until(lambda: (r := status(config)) and (o := r["outbox"]["oldest_pending"])
+                            and "timed out" in (o["last_error"] or "").lower() and r, 90,
+                            "a timed-out delivery recorded in the outbox", every=1)
+        assert daemon.alive() and report["daemon"]["running"]
+        assert any(j["job"] == "deliver" and j["ok"] for j in report["jobs"])  # the job itself did not crash
+        wait_until(lambda: query(tmp_path / "slow.db", "SELECT count(*) FROM mentions")[0][0] == 3, 60,
+                   "collection going on meanwhile")
+        silent.close()
+        for _ in smtp_on(sink, port):
+            wait_until(lambda: sink.messages, 60, "the retry reaching the relay once it answers")
+            wait_until(lambda: status(config)["outbox"]["sent"] == 1, 30, "the row marked sent")
+        assert daemon.stop() == 0
+    finally:
+        silent.close()
+        daemon.cleanup()
+    assert len(sink.messages) == 1 and "Traceback" not in daemon.stderr()

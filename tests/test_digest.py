@@ -219,3 +219,129 @@ def test_digest_goes_out_through_the_channels(tmp_path, webhook) -> None:
     assert payload["event"] == "digest" and payload["brand"] == BRAND and payload["markdown"].startswith("###")
     assert base64.b64decode(payload["chart_png"]).startswith(b"\x89PNG")
     assert f'src="cid:{payload["chart_cid"]}"' in payload["html"] and payload["text"]
+
+
+# --- the digest as a real email through the delivery layer ----------------------------------------
+
+class FlakySink:
+    """An aiosmtpd handler that answers 451 (try later) to the first `fail_first` messages, then keeps them raw."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.fail_first, self.raw, self.envelopes = fail_first, [], []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self.fail_first > 0:
+            self.fail_first -= 1
+            return "451 4.3.0 try again later"
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.raw.append(envelope.original_content)
+        return "250 OK"
+
+
+def test_digest_job_mails_the_html_digest_to_digest_to(tmp_path) -> None:
+    """Seeded store → digest job → outbox → email channel → aiosmtpd; the parsed message is the full digest."""
+    import base64
+    import email
+    import email.policy
+    import json
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from listener.delivery import deliver_due
+    from listener.digests import build_digests
+    from listener.store import Store
+    from tests.chat_receivers import ChatReceiver
+    from tests.web_seed import BRAND, OTHER
+    from tests.web_seed import NOW as SEED_NOW
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sink = FlakySink(fail_first=1)
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    chat = ChatReceiver("dingtalk")
+    chat.__enter__()
+    try:
+        config = _seeded_digest_config(tmp_path, f"""
+            [[channels]]
+            name = "mail"
+            type = "email"
+            smtp_host = "127.0.0.1"
+            smtp_port = {port}
+            from = "digest@listener.example"
+            to = ["oncall@brand.example"]
+            brands = ["{BRAND}"]
+            events = ["incident.opened"]
+            [[channels]]
+            name = "group"
+            type = "dingtalk"
+            url = "{chat.url}/robot/send?access_token=t0k3n"
+            events = ["digest"]
+            brands = ["{BRAND}"]
+            [delivery]
+            first_retry = "1m"
+            [digest]
+            to = ["brand@brand.example", "ceo@brand.example"]
+        """)
+        store = Store(config.store_path)
+        day = SEED_NOW.astimezone(config.timezone).date() - timedelta(days=1)  # what the daemon sends: yesterday
+        build_digests(store, config, day, SEED_NOW, send=True)
+        rows = {r["channel"]: r for r in store.outbox_rows()}
+        assert sorted(rows) == ["group", "mail"]  # OTHER has no mail channel and no subscribed chat channel
+        first = deliver_due(store, config, SEED_NOW)
+        assert (first.sent, first.retrying) == (1, 1) and sink.raw == []  # the relay said 451: retried later
+        later = deliver_due(store, config, SEED_NOW + timedelta(minutes=2))
+        assert later.sent == 1 and deliver_due(store, config, SEED_NOW + timedelta(hours=2)).sent == 0
+    finally:
+        controller.stop()
+        chat.__exit__(None, None, None)
+    assert len(sink.raw) == 1  # nothing sent twice
+    assert sink.envelopes == [("digest@listener.example", ["brand@brand.example", "ceo@brand.example"])]
+    raw = sink.raw[0]
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998 and raw.isascii()  # wire-safe without 8BITMIME
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.count(b"\r\nSubject: ") + head.startswith(b"Subject: ") == 1 and b"Subject: =?utf-8?" in head
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    subject = message["Subject"]
+    assert subject.startswith(f"{BRAND} 舆情日报 {day.isoformat()}：提及 ") and OTHER not in subject
+    assert message["From"] == "listener 舆情日报 <digest@listener.example>"
+    assert message["To"] == "brand@brand.example, ceo@brand.example" and message["Bcc"] is None
+    assert message["Message-ID"] == f"<{rows['mail']['delivery_id']}@listener.invalid>"
+    assert message["X-Listener-Event"] == "digest"
+
+    assert message.get_content_type() == "multipart/alternative"
+    plain, related = message.get_payload()
+    assert plain.get_content_type() == "text/plain" and related.get_content_type() == "multipart/related"
+    html_part, image = related.get_payload()
+    assert html_part.get_content_type() == "text/html" and image.get_content_type() == "image/png"
+    for part in (plain, html_part):
+        assert part.get_content_charset() == "utf-8" and part["Content-Transfer-Encoding"] == "base64"
+    text, html = plain.get_content(), html_part.get_content()
+    assert "较前日" in text and "负面热帖" in text and "数据源告警" in text
+    assert "<table" in html and 'style="' in html and "<style" not in html and "<link" not in html  # inline CSS
+    assert "<script" not in html and "data:image" not in html
+    cid = html.split('src="cid:', 1)[1].split('"', 1)[0]
+    assert "@" in cid and image["Content-ID"] == f"<{cid}>"
+    assert image.get_content_disposition() == "inline" and image.get_filename() == "hourly.png"
+    width, height, pixels = _png_pixels(image.get_content())
+    assert (width, height) == (680, 200)
+    from alerts.digest_chart import NEGATIVE
+    assert bytes(NEGATIVE) in {pixels[i:i + 3] for i in range(0, len(pixels), 3)}
+    # The same day's archived digest and this mail show the same numbers.
+    archived = json.loads(next(d for d in store.digests() if d["brand"] == BRAND)["json"])
+    assert f"提及 {archived['counts']['volume']}，负面 {archived['counts']['negative']}" in subject
+    assert base64.b64decode(json.loads(rows["mail"]["payload"])["chart_png"]) == image.get_content()
+    # Chat keeps its Markdown summary: no HTML, no image.
+    body = chat.received[0]["body"]
+    assert body["msgtype"] == "markdown" and BRAND in body["markdown"]["text"]
+    assert "<table" not in body["markdown"]["text"] and "chart_png" not in body["markdown"]["text"]
+
+
+def _seeded_digest_config(tmp_path, extra: str):
+    import textwrap
+
+    from tests.web_seed import seeded_config
+
+    return seeded_config(tmp_path, textwrap.dedent(extra))

@@ -25,12 +25,20 @@ def message_for(spec: ChannelSpec, notification: Notification) -> Message:
                          tz=tz if isinstance(tz, ZoneInfo) else SHANGHAI)
 
 
+def request_timeout(spec: ChannelSpec) -> Any:
+    """The channel's `timeout` for one request (connecting gets at most 5 s of it), else the client's."""
+    timeout = spec.options.get("timeout")
+    if not timeout:
+        return httpx.USE_CLIENT_DEFAULT
+    return httpx.Timeout(float(timeout), connect=min(5.0, float(timeout)))
+
+
 def post_json(client: httpx.Client, spec: ChannelSpec, url: str, body: dict[str, Any],
               headers: dict[str, str] | None = None) -> httpx.Response:
     raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     try:
         response = client.post(url, content=raw, headers={"Content-Type": "application/json; charset=utf-8",
-                                                          **(headers or {})})
+                                                          **(headers or {})}, timeout=request_timeout(spec))
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{spec.name}: {type(exc).__name__}: {exc}") from exc
     if response.status_code >= 300:

@@ -14,6 +14,7 @@ import time
 import httpx
 
 from alerts.channels.base import ChannelSpec
+from alerts.channels.http import request_timeout
 from alerts.errors import DeliveryError
 from alerts.privacy import mask_payload
 from alerts.types import Notification
@@ -54,7 +55,7 @@ class WebhookChannel:
         if self.spec.secret:
             headers["X-Listener-Signature"] = sign(self.spec.secret.reveal(), timestamp, body)
         try:
-            response = client.post(self.spec.url, content=body, headers=headers)
+            response = client.post(self.spec.url, content=body, headers=headers, timeout=request_timeout(self.spec))
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{self.spec.name}: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 300:
