@@ -32,7 +32,7 @@ class DetectorSettings:
     one_bucket_discount: float = 2.5  # or one bucket this many times that (lone bursts are common noise)
     quiet_z: float = 2.0  # an incident counts a bucket as quiet only below this many scales
     critical_z: float = 9.0  # one bucket this many scales above the baseline is critical
-    quiet_expected: float = 0.5  # below this expected count, a bucket may also fire on its Poisson tail
+    quiet_expected: float = 2.0  # below this expected count, a bucket may also fire on its Poisson tail
     quiet_p: float = 1e-12  # (log-space scales cannot resolve one post from three; counting noise can)
     anomalous_rate: float = 0.05  # an anomalous bucket teaches the baseline at this fraction of the rate
 
