@@ -553,6 +553,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return handler(args, None)
         config = load_config(args.config)
         setup_logging(args.log_level or config.log_level)
+        from listener.redaction import scrub_logs
+
+        scrub_logs(config)  # no log line carries a robot token, a feed key or a password
         return handler(args, config)
     except ConfigError as exc:
         print(f"listener: config error: {exc}", file=sys.stderr)

@@ -130,7 +130,8 @@ def _check_table(table: Any, fields: dict[str, Setting], where: str, file: Path,
         if key not in table and setting.required:
             raise ConfigError(f"{file}: {where}.{key}: required key is missing")
         value = table.get(key, setting.default)
-        resolved[key] = "***" if setting.secret and value is not None else value
+        resolved[key] = "***" if setting.secret and value is not None else \
+            setting.redact(value) if setting.redact and isinstance(value, str) else value
         if value is None:
             out[key] = None
             continue

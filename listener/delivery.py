@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from alerts.channels import Channel, ChannelSpec, build_channel
+from alerts.channels.redact import scrub
 from alerts.errors import DeliveryError
 from alerts.types import Notification
 from listener.channel_config import DeliverySettings
 from listener.config import Config
+from listener.redaction import config_secrets
 from listener.routing import notifications_for
 from listener.store import Store
 
@@ -83,6 +85,7 @@ def deliver_due(store: Store, config: Config, now: datetime, *, client: httpx.Cl
     own_client = client is None
     client = client or httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), trust_env=False)
     settings = config.delivery
+    secrets = config_secrets(config)  # error texts are stored and logged: no token may ride along
     try:
         for notification in store.due_notifications(now):
             spec = specs.get(notification.channel)
@@ -92,6 +95,7 @@ def deliver_due(store: Store, config: Config, now: datetime, *, client: httpx.Cl
                 deferred += 1
                 continue
             ok, error, give_up = _attempt(notification, spec, channels, client)
+            error = scrub(error, secrets)
             attempts = notification.attempts + 1
             too_old = (notification.created_at is not None
                        and now - notification.created_at > timedelta(seconds=settings.max_age_seconds))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from alerts.channels.redact import redact_channel_url, redact_url
 from listener.durations import parse_duration
 
 Parser = Callable[[Any], Any]
@@ -25,6 +26,7 @@ class Setting:
     help: str = ""
     required: bool = False
     secret: bool = False
+    redact: Callable[[str], str] | None = None  # shown (check-config) in this form: a URL with its tokens masked
 
 
 def _string(value: Any) -> str:
@@ -95,7 +97,8 @@ def _choice(*options: str) -> Parser:
 def _url(value: Any) -> str:
     text = _nonempty(value)
     if not re.match(r"^https?://[^\s/]+", text, re.IGNORECASE):
-        raise ValueError(f"{text!r} is not an http(s) URL")
+        # Never echo the value: a robot URL's query or path is its credential.
+        raise ValueError(f"{redact_channel_url(text)!r} is not an http(s) URL")
     return text
 
 
@@ -172,7 +175,8 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
     ]}),
     "feeds": (True, {s.key: s for s in [
         Setting("name", _nonempty, required=True, help="Unique name, used in logs and `--feed`"),
-        Setting("url", _url, required=True, help="RSS/Atom/RDF/JSON Feed URL (format auto-detected)"),
+        Setting("url", _url, required=True, help="RSS/Atom/RDF/JSON Feed URL (format auto-detected)",
+                redact=redact_url),
         Setting("interval", _duration(10), "5m", "How often to fetch; at least 10s"),
         Setting("kind", _choice("feed", "html", "json"), "feed", "feed (RSS/Atom/RDF/JSON Feed), html or json"),
         Setting("select", _mapping, {}, "kind = html: CSS selectors item, title, link, text, time, author, id"),
@@ -215,7 +219,8 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
     "channels": (True, {s.key: s for s in [
         Setting("name", _nonempty, required=True, help="Unique; `listener test-channel NAME`"),
         Setting("type", _choice(*CHANNEL_TYPES), required=True, help="webhook, email, dingtalk, feishu, wecom, slack"),
-        Setting("url", _url, None, "Where to POST (webhook, robot or incoming-webhook URL)"),
+        Setting("url", _url, None, "Where to POST (webhook, robot or incoming-webhook URL); shown with tokens "
+                "masked", redact=redact_channel_url),
         Setting("secret", _nonempty, None, "Signing key (webhook HMAC, DingTalk/Feishu 加签); use ${ENV}",
                 secret=True),
         Setting("brands", _strings, [], "Only these brands (default: all)"),

@@ -13,7 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from alerts.channels.redact import redact_url
 from listener.config import Config
+from listener.redaction import config_secrets, scrub_all
 from listener.store import Store
 from listener.store.codec import from_ts, ts
 
@@ -89,7 +91,8 @@ def _jobs(store: Store, config: Config, now: datetime, running: bool) -> list[di
 
 def _feeds(store: Store, config: Config) -> dict[str, Any]:
     rows = {r["feed"]: r for r in store.feed_rows()}
-    failing = [{"feed": name, "url": r["url"], "consecutive_failures": r["consecutive_failures"],
+    failing = [{"feed": name, "url": redact_url(r["url"]) if r["url"] else r["url"],
+                "consecutive_failures": r["consecutive_failures"],
                 "last_error": r["last_error"], "last_error_at": r["last_error_at"],
                 "last_success_at": r["last_success_at"], "next_attempt_at": r["next_attempt_at"]}
                for name, r in sorted(rows.items())
@@ -156,4 +159,5 @@ def status_report(config: Config, now: datetime, store: Store | None = None) -> 
             store.close()
     report["problems"] = _problems(report)
     report["ok"] = not report["problems"]
-    return {"ok": report.pop("ok"), **report}
+    # Job and feed errors come from libraries that may quote a URL: the report never carries a credential.
+    return scrub_all({"ok": report.pop("ok"), **report}, config_secrets(config))

@@ -9,9 +9,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from alerts.types import Notification
 from listener.store import Store
-from tests.procs import BRAND_TOML, DaemonProc, rss, status, wait_until
+from tests.procs import BRAND_TOML, DaemonProc, query, rss, status, wait_until
 from tests.test_faults import free_port
 
 HOOK_SECRET = "whsec-9f8e7d6c5b4a3921"
@@ -82,3 +84,175 @@ secret = "${{WEBHOOK_SECRET}}"
     assert_clean("the DEBUG log", log)
     for path in tmp_path.glob("secrets.db*"):
         assert_clean(path.name, path.read_bytes())
+
+
+# --- tokens inside chat webhook URLs --------------------------------------------------------------
+
+DT, WC, FS = "dtCANARY0a1b2c3d4e5f6071", "wcCANARY-693a-4bc4-97a0", "fsCANARY-2c3f6e1a-9b7d-4c5e"
+SL, FEED_KEY = "slCANARY3xyzabcdefghijk", "rsshubCANARYkey42"
+URL_CANARIES = [DT, WC, FS, SL, FEED_KEY]
+
+
+class EchoingPlatform:
+    """A robot endpoint that refuses everything and quotes the request URL back, as a careless gateway might."""
+
+    def __init__(self) -> None:
+        import json
+        from http.server import BaseHTTPRequestHandler
+
+        from listener.demo.servers import LocalServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if "/services/" in self.path:
+                    status, data = 404, f"no_service {self.path}".encode()
+                elif "/hook/" in self.path:
+                    status, data = 200, json.dumps({"code": 19001, "msg": f"param invalid: {self.path}"}).encode()
+                else:
+                    status, data = 200, json.dumps({"errcode": 300001, "errmsg": f"token bad {self.path}"}).encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self.send_error(503, f"down: {self.path}")
+
+        self.server = LocalServer(Handler)
+
+
+def assert_no_canary(where: str, text: str | bytes) -> None:
+    data = text.encode() if isinstance(text, str) else text
+    for canary in URL_CANARIES:
+        assert canary.encode() not in data, f"{canary[:8]}… leaked into {where}"
+
+
+def chat_config(base: str, dead: int) -> str:
+    return f"""
+[store]
+path = "chat.db"
+[logging]
+level = "debug"
+{BRAND_TOML}
+[[feeds]]
+name = "rsshub"
+url = "{base}/weibo/keyword/x?key={FEED_KEY}&limit=20"
+interval = "10s"
+[[channels]]
+name = "dt"
+type = "dingtalk"
+url = "{base}/robot/send?access_token={DT}"
+[[channels]]
+name = "wc"
+type = "wecom"
+url = "{base}/cgi-bin/webhook/send?key={WC}"
+[[channels]]
+name = "fs"
+type = "feishu"
+url = "{base}/open-apis/bot/v2/hook/{FS}"
+[[channels]]
+name = "sl"
+type = "slack"
+url = "{base}/services/T0CANARY1/B0CANARY2/{SL}"
+[[channels]]
+name = "gone"
+type = "dingtalk"
+url = "http://127.0.0.1:{dead}/robot/send?access_token={DT}"
+[delivery]
+first_retry = "1s"
+"""
+
+
+def test_webhook_url_tokens_never_show(write_config, tmp_path: Path, capsys) -> None:
+    import json
+
+    from listener.cli import main
+    from listener.config import ConfigError, load_config
+
+    platform = EchoingPlatform()
+    with platform.server as server:
+        config = write_config(chat_config(server.url, free_port()))
+
+        # A config error about the URL names the key, not the token.
+        bad = write_config(chat_config(server.url, 1).replace(f"{server.url}/robot", "htps://oapi.dingtalk.com/robot"),
+                           "bad.toml")
+        with pytest.raises(ConfigError, match=r"channels\[0\]\.url: .*not an http\(s\) URL") as error:
+            load_config(bad)
+        assert "access_token=***" in str(error.value)
+        assert_no_canary("a config error", str(error.value))
+
+        assert main(["check-config", "--config", str(config)]) == 0
+        out = capsys.readouterr()
+        assert "access_token=***" in out.out and "/hook/***" in out.out and "key=***" in out.out
+        assert json.loads(out.out)["channels"][3]["url"].endswith("/services/***/***/***")
+        assert_no_canary("check-config", out.out + out.err)
+
+        for name in ("dt", "wc", "fs", "sl", "gone"):
+            assert main(["test-channel", name, "--config", str(config)]) == 1
+            out = capsys.readouterr()
+            assert out.err.startswith("listener: ") and name in out.err
+            assert_no_canary(f"test-channel {name}", out.out + out.err)
+
+        db = tmp_path / "chat.db"
+        store = Store(db)
+        now = datetime.now(UTC)
+        with store.transaction() as conn:
+            for name in ("dt", "wc", "fs", "sl", "gone"):
+                store.enqueue(Notification(delivery_id=f"c-{name}", channel=name, event="test", created_at=now,
+                                           payload={"event": "test", "sent_at": now.isoformat()}), conn)
+        store.close()
+        daemon = DaemonProc(config, tmp_path / "daemon.log", argv=[
+            sys.executable, "-m", "listener", "run", "--log-level", "debug", "--config", str(config)])
+        try:
+            wait_until(lambda: len(query(db, "SELECT 1 FROM outbox WHERE attempts >= 1")) == 5
+                       and query(db, "SELECT 1 FROM feeds WHERE consecutive_failures >= 1"), 90,
+                       "every channel tried and the feed failing", every=1)
+            report = status(config)
+            # The platforms refused for good (4); the dead port is retried (1).
+            assert (report["outbox"]["failed"], report["outbox"]["pending"]) == (4, 1) and report["feeds"]["failing"]
+            assert "key=***" in report["feeds"]["failing"][0]["url"]
+            assert_no_canary("listener status", json.dumps(report, ensure_ascii=False))
+            assert main(["outbox", "--config", str(config)]) == 0
+            out = capsys.readouterr()
+            assert out.out.count('"delivery_id"') == 5 and "token bad" in out.out
+            assert_no_canary("listener outbox", out.out + out.err)
+            assert daemon.stop() == 0
+        finally:
+            daemon.cleanup()
+    log = daemon.stderr()
+    assert "DEBUG" in log and "will be retried" in log and "***" in log
+    assert_no_canary("the DEBUG log", log)
+    errors = [r[0] for r in query(db, "SELECT last_error FROM outbox")]
+    assert len(errors) == 5 and all(errors) and any("access_token=***" in e or "***" in e for e in errors)
+    for path in tmp_path.glob("chat.db*"):
+        for canary in (DT, WC, FS, SL):  # feed URLs are the collector's (stored as configured); tokens are ours
+            assert canary.encode() not in path.read_bytes(), f"{canary[:8]}… stored in {path.name}"
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://oapi.dingtalk.com/robot/send?access_token=abcdef123456", "https://oapi.dingtalk.com/robot/send?access_token=***"),
+    ("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a-4bc4", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=***"),
+    ("https://open.feishu.cn/open-apis/bot/v2/hook/2c3f6e1a-9b7d", "https://open.feishu.cn/open-apis/bot/v2/hook/***"),
+    ("https://hooks.slack.com/services/T0001/B0002/XyZ123", "https://hooks.slack.com/services/***/***/***"),
+    ("http://user:pa55word@relay.example:8080/hook", "http://user:***@relay.example:8080/hook"),
+    ("http://127.0.0.1:9000/hook", "http://127.0.0.1:9000/hook"),
+])
+def test_channel_urls_are_shown_without_their_tokens(url: str, shown: str) -> None:
+    from alerts.channels.redact import redact_channel_url, scrub, url_secrets
+
+    assert redact_channel_url(url) == shown
+    error = f"ConnectError: cannot reach {url} (tried {url.replace('://', '://x.')})"
+    assert scrub(error, url_secrets(url)).count("***") >= shown.count("***") * 2
+    for piece in url_secrets(url):
+        assert piece not in scrub(error, url_secrets(url))
+
+
+def test_feed_urls_keep_harmless_parameters() -> None:
+    from alerts.channels.redact import redact_url
+
+    assert redact_url("http://rsshub.local/weibo/keyword/栖云?key=s3cr3t&limit=20") == \
+        "http://rsshub.local/weibo/keyword/栖云?key=***&limit=20"

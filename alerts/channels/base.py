@@ -41,6 +41,45 @@ class Channel(Protocol):
         """Deliver or raise DeliveryError (with `retryable`)."""
 
 
+def channel_secrets(spec: ChannelSpec) -> list[str]:
+    """Every credential this channel holds, as it could appear in an error text: URL tokens, keys, passwords."""
+    from alerts.channels.redact import url_secrets
+
+    pieces = url_secrets(spec.url)
+    for value in (spec.secret, spec.options.get("password")):
+        if isinstance(value, Secret):
+            pieces.append(value.reveal())
+    return pieces
+
+
+class Guarded:
+    """A channel whose failures never carry its credentials, and are always a DeliveryError.
+
+    Error texts are logged, stored in the outbox and printed by `test-channel`; an HTTP library or a
+    platform that echoes the request URL would otherwise put a robot's token there. An unexpected
+    exception becomes a retryable DeliveryError, so one bad send never takes the delivery worker down.
+    """
+
+    def __init__(self, inner: Any):
+        self.inner, self.spec = inner, inner.spec
+        self._secrets = channel_secrets(inner.spec)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def send(self, notification: Notification, client: httpx.Client) -> None:
+        from alerts.channels.redact import scrub
+
+        try:
+            self.inner.send(notification, client)
+        except DeliveryError as exc:
+            text = str(exc).removeprefix("deliver: ")
+            raise DeliveryError(scrub(text, self._secrets) or "", retryable=exc.retryable) from None
+        except Exception as exc:  # any failure of one send is that send's failure, never the worker's
+            text = scrub(f"{self.spec.name}: {type(exc).__name__}: {exc}", self._secrets) or ""
+            raise DeliveryError(text, retryable=True) from None
+
+
 def build_channel(spec: ChannelSpec) -> Channel:
     from alerts.channels.dingtalk import DingTalkChannel
     from alerts.channels.email import EmailChannel
@@ -52,6 +91,6 @@ def build_channel(spec: ChannelSpec) -> Channel:
     registry: dict[str, Any] = {"webhook": WebhookChannel, "email": EmailChannel, "dingtalk": DingTalkChannel,
                                 "feishu": FeishuChannel, "wecom": WeComChannel, "slack": SlackChannel}
     try:
-        return registry[spec.type](spec)
+        return Guarded(registry[spec.type](spec))
     except KeyError:
         raise DeliveryError(f"channel {spec.name}: type {spec.type!r} is not supported", retryable=False) from None

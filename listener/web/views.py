@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from alerts.channels.redact import redact_url
 from alerts.evidence import excerpt, fold_reposts, safe_url, signal_weights, top_keywords
 from alerts.playbook import Playbook, choose_playbook
 from alerts.render import signal_labels
@@ -149,7 +150,7 @@ def feeds(store: Store, config: Config) -> list[dict[str, Any]]:
     for source in config.feeds:
         row = rows.get(source.name, {})
         failures = row.get("consecutive_failures") or 0
-        out.append({"feed": source.name, "url": source.url, "interval": source.interval_seconds,
+        out.append({"feed": source.name, "url": redact_url(source.url), "interval": source.interval_seconds,
                     "official": source.official, "brand": source.brand,
                     "status": "never" if not row else ("failing" if failures else "ok"),
                     "consecutive_failures": failures, "last_error": row.get("last_error"),
