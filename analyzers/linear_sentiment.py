@@ -36,6 +36,9 @@ class Cues:
     degree: tuple[str, ...] = ()
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     window: int = 4
+    # Rules applied after the model (not learnt): {"name", "any", "and_any", "max_score"}. Why: the corpora teach
+    # 呵呵/笑死 as laughter; next to a complaint or a product failure they are sarcasm, which no label here carries.
+    rules: tuple[dict, ...] = ()
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Cues:
@@ -46,11 +49,40 @@ class Cues:
             degree=tuple(sorted(data.get("degree", []), key=len, reverse=True)),
             groups=groups,
             window=int(data.get("negation_window", 4)),
+            rules=tuple(_rule(r) for r in data.get("rules", [])),
         )
 
     def to_dict(self) -> dict:
-        return {"negators": list(self.negators), "degree": list(self.degree),
-                "groups": {k: list(v) for k, v in self.groups.items()}, "negation_window": self.window}
+        out = {"negators": list(self.negators), "degree": list(self.degree),
+               "groups": {k: list(v) for k, v in self.groups.items()}, "negation_window": self.window}
+        if self.rules:
+            out["rules"] = [dict(r) for r in self.rules]
+        return out
+
+
+def _rule(data: dict) -> dict:
+    try:
+        rule = {"name": str(data["name"]), "any": [str(t) for t in data["any"]],
+                "and_any": [str(t) for t in data.get("and_any", [])], "max_score": float(data["max_score"])}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnalyzerError(f"sentiment cues: a rule needs name, any and max_score ({exc})") from None
+    if not rule["any"] or not 0.0 <= rule["max_score"] <= 1.0:
+        raise AnalyzerError(f"sentiment cues: rule {rule['name']!r}: 'any' is empty or max_score is not in [0, 1]")
+    return rule
+
+
+class RuleLayer:
+    """Caps P(positive) when every term list of a rule matches the prepared text."""
+
+    def __init__(self, rules: tuple[dict, ...]):
+        self._rules = [(_alternation(tuple(r["any"])), _alternation(tuple(r["and_any"])), r["max_score"])
+                       for r in rules]
+
+    def apply(self, prepared: str, score: float) -> float:
+        for first, second, cap in self._rules:
+            if score > cap and first.search(prepared) and (second is None or second.search(prepared)):
+                score = cap
+        return score
 
 
 def _alternation(terms: tuple[str, ...]) -> re.Pattern[str] | None:
@@ -81,7 +113,10 @@ class FeatureExtractor:
         return text
 
     def features(self, text: str) -> set[str]:
-        s = self.prepare(text)
+        return self.features_of(self.prepare(text))
+
+    def features_of(self, s: str) -> set[str]:
+        """Features of an already prepared text (`prepare`)."""
         padded = f"^{s}$"
         n = len(padded)
         feats: set[str] = set(padded[1:-1])
@@ -131,11 +166,14 @@ class LinearSentimentEngine:
         self._weights: dict[str, float] = model["weights"]
         self._bias = float(model["bias"])
         self._scale, self._shift = (float(x) for x in model.get("calibration", (1.0, 0.0)))
-        self._features = FeatureExtractor(Cues(**_cue_args(model["cues"])), max_n=int(model.get("max_n", 3)))
+        cues = Cues(**_cue_args(model["cues"]))
+        self._features = FeatureExtractor(cues, max_n=int(model.get("max_n", 3)))
+        self._rules = RuleLayer(cues.rules)
 
     def score(self, text: str) -> float:
-        z = decision(self._weights, self._bias, self._features.features(text))
-        return _sigmoid(self._scale * z + self._shift)
+        prepared = self._features.prepare(text)
+        z = decision(self._weights, self._bias, self._features.features_of(prepared))
+        return self._rules.apply(prepared, _sigmoid(self._scale * z + self._shift))
 
     def score_many(self, texts: list[str]) -> list[float]:
         return [self.score(t) for t in texts]
@@ -156,6 +194,7 @@ def _cue_args(data: dict) -> dict:
         "degree": tuple(data.get("degree", ())),
         "groups": {k: tuple(v) for k, v in data.get("groups", {}).items()},
         "window": int(data.get("negation_window", 4)),
+        "rules": tuple(_rule(r) for r in data.get("rules", [])),
     }
 
 

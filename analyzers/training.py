@@ -45,6 +45,10 @@ class TrainConfig:
     # the model learns what holds everywhere plus what holds on social posts; scoring uses both.
     social_sources: tuple[str, ...] = ()
     seed: int = 20261202
+    # NB-LR (Wang & Manning 2012): each feature scaled by its log-count ratio log(P(f|pos)/P(f|neg)) before the
+    # fit. On the inner folds (RECIPE.md) it gained +0.4 points on Weibo and +0.5 on left-out categories.
+    nb: bool = True
+    nb_alpha: float = 1.0
 
 
 def read_labelled_csv(path: str | Path, *, text_column: str | None = None) -> list[Example]:
@@ -175,10 +179,15 @@ class Trainer:
         vocab = self.vocabulary(feature_sets)
         x = self.matrix(feature_sets, vocab)
         y = np.array([e.label for e in examples])
+        ratio = log_count_ratio(x, y, self.config.nb_alpha) if self.config.nb else np.ones(len(vocab))
+        if self.config.nb:
+            from scipy.sparse import diags
+
+            x = (x @ diags(ratio)).tocsr()
         w = np.array([self.config.weights.get(e.source, 1.0) for e in examples])
         model = LogisticRegression(C=self.config.c, solver="liblinear", max_iter=1000, random_state=self.config.seed)
         model.fit(x, y, sample_weight=w)
-        coef = model.coef_[0]
+        coef = model.coef_[0] * ratio  # scoring sees unscaled features: fold the ratio into the weight
         names = list(vocab)
         weights = merge_social({names[i]: float(coef[i]) for i in range(len(names))}, bool(social))
         return {
@@ -194,6 +203,16 @@ class Trainer:
 
 
 SOCIAL = "~"
+
+
+def log_count_ratio(x, y, alpha: float):
+    """log((alpha + positives with f) / |.|1) - log((alpha + negatives with f) / |.|1), one value per column."""
+    import numpy as np
+
+    present = (x > 0).astype(np.float64)
+    pos = alpha + np.asarray(present[y == 1].sum(axis=0)).ravel()
+    neg = alpha + np.asarray(present[y == 0].sum(axis=0)).ravel()
+    return np.log(pos / pos.sum()) - np.log(neg / neg.sum())
 
 
 def merge_social(coef: dict[str, float], social: bool) -> dict[str, float]:

