@@ -142,11 +142,12 @@ def _copy(state: BaselineState) -> BaselineState:
 def evaluate_stream(
     brand: str, memory: DetectorMemory | None, buckets: list[BucketCount], *, incident: Incident | None,
     cursor: datetime | None, now: datetime, detector: DetectorSettings, settings: IncidentSettings,
-    settle_seconds: int = 0,
+    settle_seconds: int = 0, previous: Incident | None = None,
 ) -> tuple[Evaluation, DetectorMemory]:
     """`evaluate_brand` from a stored state: `buckets` follow `memory.through` (all history if no memory).
 
     Returns the evaluation and the state to store with it (in the same transaction as the incident).
+    `previous` is the brand's last resolved incident, for the cooldown (`alerts.incidents.cooling`).
     """
     state = _copy(memory.baseline) if memory else None
     spike = SpikeDetector(detector, state)
@@ -172,7 +173,8 @@ def evaluate_stream(
         if closed and active is not None and bucket.start + span <= active.window_end:
             continue  # already inside the incident's counted window (a lost cursor must not replay it)
         if active is None or not active.is_active:
-            if may_open(verdict, bucket_seconds=detector.bucket_seconds, now=now, settings=settings):
+            if may_open(verdict, bucket_seconds=detector.bucket_seconds, now=now, settings=settings,
+                        previous=previous):
                 active = open_incident(brand, verdict, now=now)
         else:
             active = advance(active, verdict, now=now, closed=closed, settings=settings)

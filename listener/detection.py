@@ -103,7 +103,14 @@ def evaluate(store: Store, config: Config, brand: str, now: datetime,
                            counting=config.counting)
     return evaluate_stream(brand, memory, buckets, incident=incident, cursor=store.detector_cursor(brand), now=now,
                            detector=config.detector, settings=config.incidents,
-                           settle_seconds=config.counting.settle_seconds)
+                           settle_seconds=config.counting.settle_seconds,
+                           previous=None if incident else _last_resolved(store, brand))
+
+
+def _last_resolved(store: Store, brand: str) -> Incident | None:
+    """The brand's most recently resolved incident: a flare within the cooldown after it is the same story."""
+    resolved = [i for i in store.incidents(brand=brand, status="resolved") if i.resolved_at is not None]
+    return max(resolved, key=lambda i: i.resolved_at, default=None)
 
 
 def detect(store: Store, config: Config, playbooks: dict[str, Playbook], now: datetime) -> list[DetectionEvent]:
