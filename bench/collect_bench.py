@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import resource
 import subprocess
 import sys
@@ -139,21 +140,82 @@ def run_mode(mode: str, config_path: Path) -> dict:
         return {"seconds": round(seconds, 2), "cpu_s": round(_cpu() - cpu_before, 2), "bytes": size,
                 "feeds": len(config.feeds)}
     from analyzers import Analyzer
+    from listener.analysis_pool import AnalysisPool
     from listener.collection import collect_round
     from listener.store import Store
 
     analyzer = BrandOnlyAnalyzer() if mode == "store" else Analyzer(config.brands, config.sentiment)
     store = Store(config.store_path)
+    pool = AnalysisPool(analyzer)  # what `listener run` forks at start: one worker per core
+    workers = pool.start()
     setup = time.perf_counter() - started
+    memory = MemorySampler(pool)
     cpu_before, started = _cpu(), time.perf_counter()
-    reports = asyncio.run(collect_round(config, store, analyzer, utcnow))
-    seconds, cpu = time.perf_counter() - started, _cpu() - cpu_before
+    reports = asyncio.run(collect_round(config, store, analyzer, utcnow, pool=pool))
+    seconds = time.perf_counter() - started
+    memory.stop()
+    pool.close()  # reaps the workers, so their CPU time shows in RUSAGE_CHILDREN
+    cpu, workers_cpu = _cpu() - cpu_before, _children_cpu()
     stored = store.count_mentions()
     errors = [r.error for r in reports if r.error]
-    return {"seconds": round(seconds, 2), "cpu_s": round(cpu, 2), "setup_s": round(setup, 2), "feeds": len(reports),
-            "mentions": stored, "mentions_per_s": round(stored / seconds),
-            "mentions_per_cpu_s": round(stored / cpu), "errors": len(errors),
-            "first_error": errors[0] if errors else None}
+    total_cpu = cpu + workers_cpu
+    return {"seconds": round(seconds, 2), "cpu_s": round(total_cpu, 2), "parent_cpu_s": round(cpu, 2),
+            "workers_cpu_s": round(workers_cpu, 2), "workers": len(workers), "pool_restarts": pool.restarts,
+            "setup_s": round(setup, 2), "feeds": len(reports), "mentions": stored,
+            "mentions_per_s": round(stored / seconds), "mentions_per_cpu_s": round(stored / total_cpu),
+            "errors": len(errors), "first_error": errors[0] if errors else None, **memory.figures()}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _smaps(pid: int) -> tuple[int, int]:
+    """(Rss, Pss) of a process in kB; Pss splits each shared page between the processes sharing it."""
+    values = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                key, _, rest = line.partition(":")
+                if key in ("Rss", "Pss"):
+                    values[key] = int(rest.split()[0])
+    except OSError:
+        return 0, 0
+    return values.get("Rss", 0), values.get("Pss", 0)
+
+
+class MemorySampler:
+    """Every 0.2 s: Rss and Pss of this process plus the analysis workers; keeps the peak sums.
+
+    The sum of Pss counts the models' pages shared by fork once (the honest total); the sum of Rss counts
+    them once per process (what `ps` would add up to)."""
+
+    def __init__(self, pool) -> None:
+        self.pool, self.peak_rss, self.peak_pss = pool, 0, 0
+        self.peak_parent_rss = self.peak_parent_pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            parent = _smaps(os.getpid())
+            children = [_smaps(pid) for pid in self.pool.pids()]
+            self.peak_parent_rss, self.peak_parent_pss = (max(self.peak_parent_rss, parent[0]),
+                                                          max(self.peak_parent_pss, parent[1]))
+            self.peak_rss = max(self.peak_rss, parent[0] + sum(c[0] for c in children))
+            self.peak_pss = max(self.peak_pss, parent[1] + sum(c[1] for c in children))
+            self._stop.wait(0.2)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def figures(self) -> dict:
+        return {"peak_pss_total_mb": round(self.peak_pss / 1024, 1), "peak_rss_sum_mb": round(self.peak_rss / 1024, 1),
+                "peak_parent_rss_mb": round(self.peak_parent_rss / 1024, 1),
+                "peak_parent_pss_mb": round(self.peak_parent_pss / 1024, 1)}
 
 
 def main() -> None:
