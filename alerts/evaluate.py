@@ -43,6 +43,27 @@ def bucket_floor(when: datetime, bucket_seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds - seconds % bucket_seconds, UTC)
 
 
+def act_on_bucket(brand: str, active: Incident | None, verdict: Verdict, *, closed: bool, cursor: datetime | None,
+                  now: datetime, bucket_seconds: int, settings: IncidentSettings,
+                  previous: Incident | None) -> tuple[Incident | None, bool]:
+    """One bucket's verdict applied to the incident; False if the bucket was already acted on.
+
+    Shared by the replay (`evaluate_brand`) and the stored-state run (`alerts.stream`), so both open,
+    escalate and resolve by the same rules.
+    """
+    start = verdict.bucket_start
+    if closed and cursor is not None and start <= cursor:
+        return active, False  # already acted on in an earlier run
+    if closed and active is not None and start + timedelta(seconds=bucket_seconds) <= active.window_end:
+        return active, False  # already inside the incident's counted window (a lost cursor must not replay it)
+    if active is None or not active.is_active:
+        if may_open(verdict, bucket_seconds=bucket_seconds, now=now, settings=settings, previous=previous):
+            active = open_incident(brand, verdict, now=now)
+    else:
+        active = advance(active, verdict, now=now, closed=closed, settings=settings)
+    return active, True
+
+
 def evaluate_brand(
     brand: str, buckets: list[BucketCount], *, incident: Incident | None, cursor: datetime | None,
     now: datetime, detector: DetectorSettings, settings: IncidentSettings, previous: Incident | None = None,
@@ -65,16 +86,10 @@ def evaluate_brand(
         verdict = (spike.update(bucket.start, bucket.negative, bucket.weight) if closed
                    else spike.judge(bucket.start, bucket.negative, bucket.weight))
         verdicts.append(verdict)
-        if closed and cursor is not None and bucket.start <= cursor:
-            continue  # already acted on in an earlier run
-        if closed and active is not None and bucket.start + span <= active.window_end:
-            continue  # already inside the incident's counted window (a lost cursor must not replay it)
-        if active is None or not active.is_active:
-            if may_open(verdict, bucket_seconds=detector.bucket_seconds, now=now, settings=settings,
-                        previous=previous):
-                active = open_incident(brand, verdict, now=now)
-        else:
-            active = advance(active, verdict, now=now, closed=closed, settings=settings)
+        active, acted = act_on_bucket(brand, active, verdict, closed=closed, cursor=cursor, now=now,
+                                      bucket_seconds=detector.bucket_seconds, settings=settings, previous=previous)
+        if not acted:
+            continue
         if closed:
             new_cursor = bucket.start
         if active is not None and active.status == "resolved":

@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alerts.baseline import BaselineState
-from alerts.evaluate import BucketCount, Evaluation
-from alerts.incidents import IncidentSettings, advance, mark_notified, may_open, notification_due, open_incident
+from alerts.evaluate import BucketCount, Evaluation, act_on_bucket
+from alerts.incidents import IncidentSettings, mark_notified, notification_due
 from alerts.spikes import DetectorSettings, SpikeDetector, Verdict
 from alerts.types import Incident
 
@@ -168,16 +168,10 @@ def evaluate_stream(
         if closed and snapshot is None:
             through = bucket.start
         verdicts.append(verdict)
-        if closed and cursor is not None and bucket.start <= cursor:
-            continue  # already acted on in an earlier run
-        if closed and active is not None and bucket.start + span <= active.window_end:
-            continue  # already inside the incident's counted window (a lost cursor must not replay it)
-        if active is None or not active.is_active:
-            if may_open(verdict, bucket_seconds=detector.bucket_seconds, now=now, settings=settings,
-                        previous=previous):
-                active = open_incident(brand, verdict, now=now)
-        else:
-            active = advance(active, verdict, now=now, closed=closed, settings=settings)
+        active, acted = act_on_bucket(brand, active, verdict, closed=closed, cursor=cursor, now=now,
+                                      bucket_seconds=detector.bucket_seconds, settings=settings, previous=previous)
+        if not acted:
+            continue
         if closed:
             new_cursor = bucket.start
         if active is not None and active.status == "resolved":
