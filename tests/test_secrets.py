@@ -256,3 +256,59 @@ def test_feed_urls_keep_harmless_parameters() -> None:
 
     assert redact_url("http://rsshub.local/weibo/keyword/栖云?key=s3cr3t&limit=20") == \
         "http://rsshub.local/weibo/keyword/栖云?key=***&limit=20"
+
+
+FEED_KEY, FEED_TOKEN = "feedkey-5c1d9e7a3b", "feedtok-8e2f4a6c0d"
+
+
+def test_feed_url_credentials_are_never_stored_or_shown(write_config, feeds, tmp_path: Path, capsys) -> None:
+    """RSSHub `?key=` and API tokens in feed URLs: the fetch uses them, nothing kept or printed shows them."""
+    import json
+
+    from listener.cli import main
+
+    server, routes = feeds
+    routes.serve("/weibo", rss("weibo", 3))
+    dead = free_port()
+    config = write_config(f"""
+[store]
+path = "feeds.db"
+{BRAND_TOML}
+[[feeds]]
+name = "weibo"
+url = "{server.url}/weibo?key={FEED_KEY}&limit=20"
+[[feeds]]
+name = "api"
+url = "http://reader:{FEED_TOKEN}@127.0.0.1:{dead}/v1/posts?access_token={FEED_TOKEN}"
+[collector]
+retries = 0
+""")
+    assert main(["collect", "--config", str(config)]) in (0, 1)
+    collected = capsys.readouterr()
+    assert main(["feeds", "--jsonl", "--config", str(config)]) == 0
+    listed = capsys.readouterr()
+    rows = {r["feed"]: r for r in map(json.loads, listed.out.splitlines())}
+    assert rows["weibo"]["new_mentions"] == 3, "the real URL (with its key) was fetched"
+    assert rows["weibo"]["url"].endswith("/weibo?key=***&limit=20")
+    assert rows["api"]["consecutive_failures"] == 1 and rows["api"]["last_error"]
+    report = status(config)
+    shown = {"collect": collected.out + collected.err, "feeds": listed.out + listed.err,
+             "status": json.dumps(report, ensure_ascii=False)}
+    shown |= {path.name: path.read_bytes().decode("utf-8", "replace") for path in tmp_path.glob("feeds.db*")}
+    for where, text in shown.items():
+        for canary in (FEED_KEY, FEED_TOKEN):
+            assert canary not in text, f"{canary[:8]}… shown or stored in {where}"
+
+
+def test_feed_errors_quoting_the_url_are_scrubbed_before_they_are_stored() -> None:
+    from collectors import FeedSource, FeedState
+    from collectors.collect import CollectResult
+    from listener.collection import _without_secrets
+
+    url = f"https://rsshub.example/weibo/user/1?key={FEED_KEY}"
+    error = f"ConnectError: [Errno 111] while fetching {url}"
+    result = CollectResult(feed="w", items=[], error=error,
+                           state=FeedState(feed="w", last_error=error, consecutive_failures=1))
+    clean = _without_secrets(FeedSource(name="w", url=url), result)
+    assert clean.error == clean.state.last_error == "ConnectError: [Errno 111] while fetching " \
+        "https://rsshub.example/weibo/user/1?key=***"
