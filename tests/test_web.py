@@ -134,11 +134,11 @@ def test_every_state_changing_route_requires_csrf(app) -> None:
 
     routes = [(r.path, r.methods) for r in [*pages.router.routes, *auth_pages.router.routes]]
     routes += [("/api" + r.path, r.methods) for r in api.router.routes]
-    unsafe = [path for path, methods in routes if methods & {"POST", "PUT", "PATCH", "DELETE"}]
-    assert len(unsafe) >= 6
-    for path in unsafe:
-        path = path.replace("{incident_id}", INCIDENT_ID)
-        response = call(app, ("GET", "/", {}), ("POST", path, {"data": {"token": "x"}}))[1]
+    unsafe = [(path, method) for path, methods in routes for method in methods & {"POST", "PUT", "PATCH", "DELETE"}]
+    assert len(unsafe) >= 9
+    for path, method in unsafe:
+        path = path.replace("{incident_id}", INCIDENT_ID).replace("{brand:path}", BRAND)
+        response = call(app, ("GET", "/", {}), (method, path, {"data": {"token": "x"}} if method == "POST" else {}))[1]
         assert response.status_code == 403, path
 
 
