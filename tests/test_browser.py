@@ -20,10 +20,11 @@ import uvicorn
 from listener.digests import build_digests
 from listener.store import Store
 from listener.web.app import create_app
-from tests.web_seed import BRAND, INCIDENT_ID, NOW, seeded_config
+from tests.web_seed import BRAND, DIGEST_NOW, INCIDENT_ID, NOW, OTHER, seed_rest_of_day, seeded_config
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-quic", "--no-first-run", "--disable-sync"]
 
@@ -181,4 +182,46 @@ def test_html_digest_for_the_seeded_week(site, page) -> None:
     page.wait_for_url(f"**/digests/**/{day}")
     assert BRAND in page.title()
     assert page.locator("text=负面热帖").count() >= 1
-    shot(page, "digest.png")
+    shot(page, "digest-archive.png")
+
+
+@pytest.fixture
+def digest_week(tmp_path: Path) -> dict[str, Path]:
+    """The seeded week with its last day completed, digested the next morning as the daily job does."""
+    config = seeded_config(tmp_path)
+    seed_rest_of_day(config)
+    store = Store(config.store_path)
+    try:
+        files = build_digests(store, config, NOW.astimezone(config.timezone).date(), DIGEST_NOW)
+    finally:
+        store.close()
+    return {f.brand: f.html for f in files}
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_html_digest_of_a_full_day_reads_well(browser, digest_week, viewport) -> None:
+    """What the brand manager opens at 08:30: real CJK glyphs, a full-width chart of all 24 hours, no overflow."""
+    context = browser.new_context(viewport=viewport, locale="zh-CN", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        for brand, path in digest_week.items():
+            page.goto(path.as_uri())
+            assert page.title().startswith(f"{brand} 舆情日报")
+            chart = page.locator("img[alt^=分时声量图]")
+            natural = chart.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]")
+            assert natural == [True, 1040, 400]
+            frame = page.locator("h1").evaluate("h => { const c = getComputedStyle(h.parentElement);"
+                                                " return h.parentElement.clientWidth - parseFloat(c.paddingLeft)"
+                                                " - parseFloat(c.paddingRight); }")
+            shown = chart.bounding_box()
+            assert shown and abs(shown["width"] - min(720, frame)) <= 2  # the chart spans the content width
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # no sideways scroll
+            if brand == BRAND:
+                assert page.locator("text=预警事件 Incidents").count() == 1
+                assert "<img src=x" in page.locator("body").inner_text()  # the hostile post, shown as text
+            name = "digest" if brand == BRAND else "digest-other"
+            suffix = "" if viewport is DESKTOP else "-phone"
+            assert shot(page, f"{name}{suffix}.png").stat().st_size > 20_000
+    finally:
+        context.close()
+    assert set(digest_week) == {BRAND, OTHER}
