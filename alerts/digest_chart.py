@@ -6,7 +6,7 @@ Mail, Foxmail) shows a PNG attached inline and referenced as `cid:`. The archive
 dashboard use the same PNG as a data: URI, which browsers show.
 
 Why this size: the image is shown at the email's full content width (704 CSS px on a desktop,
-about 340 on a phone), so it is drawn at 1040 x 400 with 26 px labels: sharp on desktop and retina
+about 340 on a phone), so it is drawn at 1040 x 400 with 28 px labels: sharp on desktop and retina
 screens, and the labels stay legible when a phone shrinks the picture to a third.
 """
 
@@ -24,7 +24,7 @@ GRID, AXIS, TEXT, STRONG, WHITE = (229, 230, 235), (143, 149, 158), (100, 106, 1
 
 WIDTH, HEIGHT = 1040, 400
 LEFT, RIGHT, TOP, BOTTOM = 72, 12, 40, HEIGHT - 52  # plot area; labels live in the margins
-FONT_SIZE = 26
+FONT_SIZE = 28
 # Fonts with CJK glyphs, most common first: Debian/Ubuntu (fonts-noto-cjk, fonts-wqy), macOS, Windows.
 CJK_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
