@@ -225,3 +225,66 @@ def test_html_digest_of_a_full_day_reads_well(browser, digest_week, viewport) ->
     finally:
         context.close()
     assert set(digest_week) == {BRAND, OTHER}
+
+
+PAGES = [("overview", "/"), ("mentions-filtered", f"/mentions?brand={BRAND}&label=negative&feed=weibo"),
+         ("search", "/mentions?q=拉肚子"), ("incident", f"/incidents/{INCIDENT_ID}"), ("incidents", "/incidents"),
+         ("feeds", "/feeds"), ("digests", "/digests"), ("login", "/login")]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_page_fits_desktop_and_phone(site, browser, viewport) -> None:
+    """Screenshots of every page for a human to look at; none scrolls sideways on a 390 px phone."""
+    base, _ = site
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    try:
+        tab = context.new_page()
+        too_wide = []
+        for name, url in PAGES:
+            tab.goto(base + url)
+            assert tab.locator("main").count() == 1, url
+            shot(tab, f"page-{name}-{'desktop' if viewport is DESKTOP else 'phone'}.png")
+            width = tab.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                too_wide.append((url, width))
+    finally:
+        context.close()
+    assert too_wide == []
+
+
+def test_silence_a_brand_from_the_overview_then_lift_it(site, page) -> None:
+    base, config = site
+    page.goto(base + "/")
+    card = page.locator(f"section.brand[data-brand='{BRAND}']")
+    card.locator("details.silence-form summary").click()
+    card.locator("input[name=duration][value='4h']").check()
+    card.locator("input[name=reason]").fill("<b>发布会</b>期间")
+    card.locator("details.silence-form button[type=submit]").click()
+    page.wait_for_selector("#silences")
+    row = page.locator(f"#silences li[data-brand='{BRAND}']")
+    assert "<b>发布会</b>期间" in row.inner_text()  # escaped: shown as typed
+    assert row.locator(".silenced").get_attribute("data-silenced-until") == "2026-11-23T16:00"  # 12:00 + 4 h
+    assert card.locator("details.silence-form").count() == 0 and card.locator(".silenced").count() == 1
+    assert [s["brand"] for s in Store(config.store_path).silences()] == [BRAND]
+    shot(page, "overview-silenced.png")
+    page.goto(f"{base}/incidents/{INCIDENT_ID}")
+    assert page.locator("#silence .silenced").count() == 1
+    page.goto(base + "/")
+    page.locator(f"#silences li[data-brand='{BRAND}'] button").click()
+    page.wait_for_load_state()
+    assert page.locator("#silences").count() == 0
+    assert page.locator(f"section.brand[data-brand='{BRAND}'] details.silence-form").count() == 1
+    assert Store(config.store_path).silences() == []
+
+
+def test_custom_end_time_from_the_incident_page(site, page) -> None:
+    base, config = site
+    page.goto(f"{base}/incidents/{INCIDENT_ID}")
+    page.locator("#silence summary").click()
+    page.fill("#silence input[name=until]", "2026-11-24T09:30")  # app.js picks "custom" for a typed end time
+    assert page.locator("#silence input[value=custom]").is_checked()
+    page.locator("#silence button[type=submit]").click()
+    page.wait_for_selector("#silence .silenced")
+    assert page.locator("#silence .silenced").get_attribute("data-silenced-until") == "2026-11-24T09:30"
+    assert Store(config.store_path).silenced_until(BRAND, NOW).isoformat() == "2026-11-24T01:30:00+00:00"
+    shot(page, "incident-silenced.png", full_page=False)
