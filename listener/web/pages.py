@@ -41,7 +41,7 @@ def _overview_view(request: Request, status_code: int = 200, **extra: Any) -> HT
     store, config, now = _ctx(request)
     data = views.overview(store, config, now)
     charts = {b["brand"]: trend_chart(b["trend"], label=f"{b['brand']} 7 日情感趋势") for b in data["brands"]}
-    return _render(request, "overview.html", status_code, data=data, charts=charts,
+    return _render(request, "overview.html", status_code, data=data, charts=charts, now=now,
                    silences=active_silences(store, now), durations=DURATION_NAMES, **extra)
 
 
