@@ -71,6 +71,7 @@ def hourly_png(hourly: Sequence[dict[str, int]]) -> bytes:
     draw = ImageDraw.Draw(image)
     font, cjk = label_font()
     peak = max((h["volume"] for h in hourly), default=0)
+    peak_hour = next((hour for hour, h in enumerate(hourly) if h["volume"] == peak), None)
     top = nice_ceiling(peak)
     plot_h = BOTTOM - TOP
     for fraction in (0.0, 0.5, 1.0):
@@ -88,7 +89,7 @@ def hourly_png(hourly: Sequence[dict[str, int]]) -> bytes:
             if size:
                 draw.rectangle([x, y - size, x + bar - 1, y - 1], fill=color)
                 y -= size
-        if peak and h["volume"] == peak:
+        if peak and hour == peak_hour:  # the busiest hour's total, once: the caption names the hour too
             draw.text((x + bar // 2, y - 6), str(peak), font=font, fill=STRONG, anchor="md")
         if hour % 3 == 0:
             draw.text((x + bar // 2, BOTTOM + 10), f"{hour}时" if cjk else f"{hour}h", font=font, fill=TEXT,
