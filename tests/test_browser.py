@@ -5,6 +5,7 @@ Screenshots land in tests/artifacts/ (gitignored) for a human to look at.
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -195,6 +196,9 @@ def digest_week(tmp_path: Path) -> dict[str, Path]:
         files = build_digests(store, config, NOW.astimezone(config.timezone).date(), DIGEST_NOW)
     finally:
         store.close()
+    for f in files:  # the whole day is in: the evening after the seed's NOW (12:00) too
+        hourly = json.loads(f.json.read_text(encoding="utf-8"))["hourly"]
+        assert all(hourly[h]["volume"] > 0 for h in range(12, 24)), f.brand
     return {f.brand: f.html for f in files}
 
 

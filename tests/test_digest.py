@@ -325,6 +325,8 @@ def test_digest_job_mails_the_html_digest_to_digest_to(tmp_path) -> None:
     assert "较前日" in text and "负面热帖" in text and "数据源告警" in text
     assert "<table" in html and 'style="' in html and "<style" not in html and "<link" not in html  # inline CSS
     assert "<script" not in html and "data:image" not in html
+    assert '<table role="presentation" width="760"' in html  # Outlook ignores max-width on a div, not on a table
+    assert 'width="720" height="277"' in html  # the chart at the content width where CSS is ignored
     cid = html.split('src="cid:', 1)[1].split('"', 1)[0]
     assert "@" in cid and image["Content-ID"] == f"<{cid}>"
     assert image.get_content_disposition() == "inline" and image.get_filename() == "hourly.png"

@@ -115,7 +115,7 @@ def seed_rest_of_day(config: Config) -> int:
     """The afternoon and evening after NOW in the same rhythm, plus the burst's tail: the seed day becomes a
     full day, as the digest sent the next morning sees it."""
     mentions = []
-    for step in range(1, 12):
+    for step in range(1, 13):  # 12:53 … 23:53 local
         when = NOW + timedelta(hours=step) - timedelta(minutes=7)
         for k, (text, label) in enumerate(((NEGATIVE[step % 5], "negative"), (POSITIVE[step % 3], "positive"),
                                            (NEUTRAL[step % 2], "neutral"))):
