@@ -153,6 +153,9 @@ def status_report(config: Config, now: datetime, store: Store | None = None) -> 
             "feeds": _feeds(store, config),
             "outbox": _outbox(store, now),
             "database": {**database_state(Path(config.store_path)), "mentions": store.count_mentions()},
+            # Silenced brands are not a problem, but an operator wondering "why no alert?" looks here first.
+            "silences": [{"brand": r["brand"], "until": r["until"], "reason": r["reason"]}
+                         for r in store.silences() if r["until"] > ts(now)],
         }
     finally:
         if own:

@@ -5,6 +5,7 @@ Screenshots land in tests/artifacts/ (gitignored) for a human to look at.
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -20,10 +21,11 @@ import uvicorn
 from listener.digests import build_digests
 from listener.store import Store
 from listener.web.app import create_app
-from tests.web_seed import BRAND, INCIDENT_ID, NOW, seeded_config
+from tests.web_seed import BRAND, DIGEST_NOW, INCIDENT_ID, NOW, OTHER, seed_rest_of_day, seeded_config
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-quic", "--no-first-run", "--disable-sync"]
 
@@ -181,4 +183,112 @@ def test_html_digest_for_the_seeded_week(site, page) -> None:
     page.wait_for_url(f"**/digests/**/{day}")
     assert BRAND in page.title()
     assert page.locator("text=负面热帖").count() >= 1
-    shot(page, "digest.png")
+    shot(page, "digest-archive.png")
+
+
+@pytest.fixture
+def digest_week(tmp_path: Path) -> dict[str, Path]:
+    """The seeded week with its last day completed, digested the next morning as the daily job does."""
+    config = seeded_config(tmp_path)
+    seed_rest_of_day(config)
+    store = Store(config.store_path)
+    try:
+        files = build_digests(store, config, NOW.astimezone(config.timezone).date(), DIGEST_NOW)
+    finally:
+        store.close()
+    for f in files:  # the whole day is in: the evening after the seed's NOW (12:00) too
+        hourly = json.loads(f.json.read_text(encoding="utf-8"))["hourly"]
+        assert all(hourly[h]["volume"] > 0 for h in range(12, 24)), f.brand
+    return {f.brand: f.html for f in files}
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_html_digest_of_a_full_day_reads_well(browser, digest_week, viewport) -> None:
+    """What the brand manager opens at 08:30: real CJK glyphs, a full-width chart of all 24 hours, no overflow."""
+    context = browser.new_context(viewport=viewport, locale="zh-CN", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        for brand, path in digest_week.items():
+            page.goto(path.as_uri())
+            assert page.title().startswith(f"{brand} 舆情日报")
+            chart = page.locator("img[alt^=分时声量图]")
+            natural = chart.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]")
+            assert natural == [True, 1040, 400]
+            frame = page.locator("h1").evaluate("h => { const c = getComputedStyle(h.parentElement);"
+                                                " return h.parentElement.clientWidth - parseFloat(c.paddingLeft)"
+                                                " - parseFloat(c.paddingRight); }")
+            shown = chart.bounding_box()
+            assert shown and abs(shown["width"] - min(720, frame)) <= 2  # the chart spans the content width
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # no sideways scroll
+            if brand == BRAND:
+                assert page.locator("text=预警事件 Incidents").count() == 1
+                assert "<img src=x" in page.locator("body").inner_text()  # the hostile post, shown as text
+            name = "digest" if brand == BRAND else "digest-other"
+            suffix = "" if viewport is DESKTOP else "-phone"
+            assert shot(page, f"{name}{suffix}.png").stat().st_size > 20_000
+    finally:
+        context.close()
+    assert set(digest_week) == {BRAND, OTHER}
+
+
+PAGES = [("overview", "/"), ("mentions-filtered", f"/mentions?brand={BRAND}&label=negative&feed=weibo"),
+         ("search", "/mentions?q=拉肚子"), ("incident", f"/incidents/{INCIDENT_ID}"), ("incidents", "/incidents"),
+         ("feeds", "/feeds"), ("digests", "/digests"), ("login", "/login")]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_page_fits_desktop_and_phone(site, browser, viewport) -> None:
+    """Screenshots of every page for a human to look at; none scrolls sideways on a 390 px phone."""
+    base, _ = site
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    try:
+        tab = context.new_page()
+        too_wide = []
+        for name, url in PAGES:
+            tab.goto(base + url)
+            assert tab.locator("main").count() == 1, url
+            shot(tab, f"page-{name}-{'desktop' if viewport is DESKTOP else 'phone'}.png")
+            width = tab.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                too_wide.append((url, width))
+    finally:
+        context.close()
+    assert too_wide == []
+
+
+def test_silence_a_brand_from_the_overview_then_lift_it(site, page) -> None:
+    base, config = site
+    page.goto(base + "/")
+    card = page.locator(f"section.brand[data-brand='{BRAND}']")
+    card.locator("details.silence-form summary").click()
+    card.locator("input[name=duration][value='4h']").check()
+    card.locator("input[name=reason]").fill("<b>发布会</b>期间")
+    card.locator("details.silence-form button[type=submit]").click()
+    page.wait_for_selector("#silences")
+    row = page.locator(f"#silences li[data-brand='{BRAND}']")
+    assert "<b>发布会</b>期间" in row.inner_text()  # escaped: shown as typed
+    assert row.locator(".silenced").get_attribute("data-silenced-until") == "2026-11-23T16:00"  # 12:00 + 4 h
+    assert card.locator("details.silence-form").count() == 0 and card.locator(".silenced").count() == 1
+    assert [s["brand"] for s in Store(config.store_path).silences()] == [BRAND]
+    shot(page, "overview-silenced.png")
+    page.goto(f"{base}/incidents/{INCIDENT_ID}")
+    assert page.locator("#silence .silenced").count() == 1
+    page.goto(base + "/")
+    page.locator(f"#silences li[data-brand='{BRAND}'] button").click()
+    page.wait_for_load_state()
+    assert page.locator("#silences").count() == 0
+    assert page.locator(f"section.brand[data-brand='{BRAND}'] details.silence-form").count() == 1
+    assert Store(config.store_path).silences() == []
+
+
+def test_custom_end_time_from_the_incident_page(site, page) -> None:
+    base, config = site
+    page.goto(f"{base}/incidents/{INCIDENT_ID}")
+    page.locator("#silence summary").click()
+    page.fill("#silence input[name=until]", "2026-11-24T09:30")  # app.js picks "custom" for a typed end time
+    assert page.locator("#silence input[value=custom]").is_checked()
+    page.locator("#silence button[type=submit]").click()
+    page.wait_for_selector("#silence .silenced")
+    assert page.locator("#silence .silenced").get_attribute("data-silenced-until") == "2026-11-24T09:30"
+    assert Store(config.store_path).silenced_until(BRAND, NOW).isoformat() == "2026-11-24T01:30:00+00:00"
+    shot(page, "incident-silenced.png", full_page=False)

@@ -42,45 +42,48 @@ def test_markdown_escape_neutralises_links_and_headings() -> None:
 # --- the daily digest for a seeded week --------------------------------------------------------
 
 def _png_pixels(png: bytes) -> tuple[int, int, bytes]:
-    """Decode our own 8-bit RGB, filter-0 PNG back to pixels (the check must not trust the writer)."""
-    import struct
-    import zlib
+    """Decode the PNG back to RGB pixels: what a mail client will show."""
+    import io
+
+    from PIL import Image
 
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    pos, idat, width, height = 8, b"", 0, 0
-    while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        data = png[pos + 8:pos + 8 + length]
-        assert struct.unpack(">I", png[pos + 8 + length:pos + 12 + length])[0] == zlib.crc32(kind + data)
-        if kind == b"IHDR":
-            width, height, depth, color = struct.unpack(">IIBB", data[:10])
-            assert (depth, color) == (8, 2)
-        elif kind == b"IDAT":
-            idat += data
-        pos += 12 + length
-    raw = zlib.decompress(idat)
-    stride = width * 3 + 1
-    assert len(raw) == stride * height and all(raw[r * stride] == 0 for r in range(height))
-    return width, height, b"".join(raw[r * stride + 1:(r + 1) * stride] for r in range(height))
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.mode == "RGB"
+    return image.width, image.height, image.tobytes()
 
 
-def test_hourly_png_draws_stacked_bars() -> None:
-    from alerts.digest_chart import NEGATIVE, POSITIVE, hourly_png
+def test_hourly_png_draws_stacked_bars_on_a_round_scale() -> None:
+    from alerts.digest_chart import BOTTOM, HEIGHT, NEGATIVE, POSITIVE, TOP, WIDTH, bar_center, hourly_png
 
     hourly = [{"volume": 0, "negative": 0, "positive": 0} for _ in range(24)]
     hourly[9] = {"volume": 10, "negative": 6, "positive": 3}
     width, height, pixels = _png_pixels(hourly_png(hourly))
-    assert (width, height) == (680, 200)
+    assert (width, height) == (WIDTH, HEIGHT) == (1040, 400)
     colors = {pixels[i:i + 3] for i in range(0, len(pixels), 3)}
     assert bytes(NEGATIVE) in colors and bytes(POSITIVE) in colors
 
     def column(x: int) -> list[bytes]:
         return [pixels[(y * width + x) * 3:(y * width + x) * 3 + 3] for y in range(height)]
-    slot = (680 - 48) / 24
-    bar_x = 40 + int(9 * slot + slot / 2)
-    assert column(bar_x).count(bytes(NEGATIVE)) > column(bar_x).count(bytes(POSITIVE)) > 0
-    empty_x = 40 + int(3 * slot + slot / 2)
-    assert bytes(NEGATIVE) not in column(empty_x)
+    bar = column(bar_center(9))
+    # The scale's top is 10 (the peak is already round): 6 of 10 negative fill 60% of the plot's height.
+    assert abs(bar.count(bytes(NEGATIVE)) - 0.6 * (BOTTOM - TOP)) <= 2
+    assert bar.count(bytes(NEGATIVE)) > bar.count(bytes(POSITIVE)) > 0
+    assert bytes(NEGATIVE) not in column(bar_center(3))
+
+
+def test_chart_labels_are_drawn_in_a_real_font() -> None:
+    """Anti-aliased glyphs under the axis (many grey levels), not 3x5 blocks of one colour; 时 when CJK is there."""
+    from alerts.digest_chart import BOTTOM, HEIGHT, LEFT, WIDTH, hourly_png, label_font, nice_ceiling
+
+    assert [nice_ceiling(n) for n in (0, 5, 11, 21, 41, 99)] == [4, 6, 12, 30, 50, 100]
+    hourly = [{"volume": 3, "negative": 1, "positive": 1} for _ in range(24)]
+    width, _, pixels = _png_pixels(hourly_png(hourly))
+    below = {pixels[(y * width + x) * 3:(y * width + x) * 3 + 3] for y in range(BOTTOM + 4, HEIGHT)
+             for x in range(LEFT, WIDTH)}
+    assert len(below) > 8  # smooth edges: many shades between text grey and white
+    _, cjk = label_font()
+    assert cjk  # the test machine has fonts-noto-cjk (DESIGN.md); elsewhere the chart falls back to "9h"
 
 
 def test_rising_keywords_compare_with_the_baseline() -> None:
@@ -322,11 +325,13 @@ def test_digest_job_mails_the_html_digest_to_digest_to(tmp_path) -> None:
     assert "较前日" in text and "负面热帖" in text and "数据源告警" in text
     assert "<table" in html and 'style="' in html and "<style" not in html and "<link" not in html  # inline CSS
     assert "<script" not in html and "data:image" not in html
+    assert '<table role="presentation" width="760"' in html  # Outlook ignores max-width on a div, not on a table
+    assert 'width="720" height="277"' in html  # the chart at the content width where CSS is ignored
     cid = html.split('src="cid:', 1)[1].split('"', 1)[0]
     assert "@" in cid and image["Content-ID"] == f"<{cid}>"
     assert image.get_content_disposition() == "inline" and image.get_filename() == "hourly.png"
     width, height, pixels = _png_pixels(image.get_content())
-    assert (width, height) == (680, 200)
+    assert (width, height) == (1040, 400)
     from alerts.digest_chart import NEGATIVE
     assert bytes(NEGATIVE) in {pixels[i:i + 3] for i in range(0, len(pixels), 3)}
     # The same day's archived digest and this mail show the same numbers.

@@ -134,11 +134,11 @@ def test_every_state_changing_route_requires_csrf(app) -> None:
 
     routes = [(r.path, r.methods) for r in [*pages.router.routes, *auth_pages.router.routes]]
     routes += [("/api" + r.path, r.methods) for r in api.router.routes]
-    unsafe = [path for path, methods in routes if methods & {"POST", "PUT", "PATCH", "DELETE"}]
-    assert len(unsafe) >= 6
-    for path in unsafe:
-        path = path.replace("{incident_id}", INCIDENT_ID)
-        response = call(app, ("GET", "/", {}), ("POST", path, {"data": {"token": "x"}}))[1]
+    unsafe = [(path, method) for path, methods in routes for method in methods & {"POST", "PUT", "PATCH", "DELETE"}]
+    assert len(unsafe) >= 9
+    for path, method in unsafe:
+        path = path.replace("{incident_id}", INCIDENT_ID).replace("{brand:path}", BRAND)
+        response = call(app, ("GET", "/", {}), (method, path, {"data": {"token": "x"}} if method == "POST" else {}))[1]
         assert response.status_code == 403, path
 
 
@@ -334,3 +334,13 @@ def test_api_status_is_the_status_report_behind_auth(tmp_path: Path, monkeypatch
     # The seeded store has a feed failing with HTTP 503: the report says so and the status is not 200.
     assert report["ok"] is False and response.status_code == 503
     assert "s3cret-token" not in response.text
+
+
+def test_overview_says_how_much_of_today_it_counts_and_colours_bad_news_red(app) -> None:
+    html = get(app, "/").text
+    assert "今日数据截至 12:00" in html  # NOW is 12:00 in Shanghai: half a day against yesterday's whole one
+    card = html.split(f'data-brand="{BRAND}"', 1)[1].split("</section>", 1)[0]
+    positive = card.split('class="pos"', 1)[1]
+    assert '较昨日 <span class="up">-50%</span>' in positive  # fewer positive posts: the red class
+    volume = card.split('class="n">', 1)[1]
+    assert '较昨日 <span class="up">+' in volume  # more mentions than yesterday: red as well

@@ -108,6 +108,33 @@ def seed(config: Config) -> dict[str, int]:
     return {"mentions": len(mentions)}
 
 
+DIGEST_NOW = NOW + timedelta(hours=20, minutes=30)  # 08:30 the next morning in Shanghai: the digest job's hour
+
+
+def seed_rest_of_day(config: Config) -> int:
+    """The afternoon and evening after NOW in the same rhythm, plus the burst's tail: the seed day becomes a
+    full day, as the digest sent the next morning sees it."""
+    mentions = []
+    for step in range(1, 13):  # 12:53 … 23:53 local
+        when = NOW + timedelta(hours=step) - timedelta(minutes=7)
+        for k, (text, label) in enumerate(((NEGATIVE[step % 5], "negative"), (POSITIVE[step % 3], "positive"),
+                                           (NEUTRAL[step % 2], "neutral"))):
+            mentions.append(mention(10_000 + step * 10 + k, f"{text} ·午后{step}", label, when,
+                                    feed="weibo" if k else "news"))
+        if step <= 3:  # the complaint keeps being reposted for a few hours, fading
+            for r in range(6 - 2 * step + 2):
+                mentions.append(mention(10_500 + step * 10 + r, f"{NEGATIVE[r % 5]}，跟帖{step}-{r}", "negative",
+                                        when + timedelta(minutes=5 * r), reposts=20 - r))
+        mentions.append(mention(10_900 + step, f"北岭茶饮新品排队 ·{step}", "positive" if step % 4 else "negative",
+                                when, brand=OTHER, feed="news"))
+    store = Store(config.store_path)
+    try:
+        store.save_mentions(mentions)
+    finally:
+        store.close()
+    return len(mentions)
+
+
 def seeded_config(tmp_path: Path, web: str = "[web]\nlisten = \"127.0.0.1:8080\"\n") -> Config:
     path = tmp_path / "listener.toml"
     path.write_text(config_text(tmp_path / "listener.db", web), encoding="utf-8")

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from alerts.statement import check_statement
 from listener.store.codec import ts
 from listener.web import views
 from listener.web.queries import mention_page
 from listener.web.security import check_csrf
+from listener.web.silencing import BadSilence, active_silences, checked_brand, silence_brand, silence_json
 
 router = APIRouter(tags=["listener"])
 
@@ -77,6 +78,25 @@ class IncidentOut(BaseModel):
     resolved_at: str | None
 
 
+class SilenceIn(BaseModel):
+    brand: str
+    duration: str | None = Field(None, description="1h, 4h, 24h or 7d; or leave out and give `until`")
+    until: str | None = Field(None, description="end as a local date-time (2026-11-23T18:00), at most 30 days ahead")
+    reason: str | None = Field(None, description="why, shown next to the brand (at most 200 characters)")
+
+
+class SilenceOut(BaseModel):
+    brand: str
+    until: str
+    created_at: str | None
+    reason: str | None
+
+
+class LiftOut(BaseModel):
+    brand: str
+    lifted: bool
+
+
 def _ctx(request: Request) -> tuple[Any, Any, Any]:
     state = request.app.state
     return state.stores.get(), state.config, state.clock()
@@ -89,7 +109,8 @@ def api_overview(request: Request) -> dict[str, Any]:
     return {**data, "incidents": [views.incident_json(i) for i in data["incidents"]],
             "failing_feeds": [{"feed": r["feed"], "consecutive_failures": r["consecutive_failures"],
                                "last_error": r["last_error"]} for r in data["failing_feeds"]],
-            "digests": [{"brand": d["brand"], "day": d["day"]} for d in data["digests"]]}
+            "digests": [{"brand": d["brand"], "day": d["day"]} for d in data["digests"]],
+            "silences": [silence_json(s) for s in active_silences(store, now).values()]}
 
 
 @router.get("/mentions", response_model=MentionsOut, summary="Mentions, newest first; full-text search with q")
@@ -151,6 +172,34 @@ def api_ack(request: Request, incident_id: str) -> dict[str, Any]:
              summary="Resolve by hand")
 def api_resolve(request: Request, incident_id: str) -> dict[str, Any]:
     return _change(request, incident_id, "resolved")
+
+
+@router.get("/silences", response_model=list[SilenceOut], summary="Brands whose notifications are silenced now")
+def api_silences(request: Request) -> list[dict[str, Any]]:
+    store, _, now = _ctx(request)
+    return [silence_json(s) for s in active_silences(store, now).values()]
+
+
+@router.post("/silences", response_model=SilenceOut, status_code=201, dependencies=[Depends(check_csrf)],
+             summary="Silence a brand until a time: incidents are still tracked, nothing is sent (as `alerts silence`)")
+def api_silence(request: Request, body: SilenceIn) -> dict[str, Any]:
+    store, config, now = _ctx(request)
+    try:
+        return silence_json(silence_brand(store, config, now, brand=body.brand, duration=body.duration,
+                                          until=body.until, reason=body.reason))
+    except BadSilence as exc:
+        raise HTTPException(status_code=400, detail=f"silence: {exc}") from None
+
+
+@router.delete("/silences/{brand:path}", response_model=LiftOut, dependencies=[Depends(check_csrf)],
+               summary="Lift a brand's silence (as `alerts unsilence`); lifted is false when it was not silenced")
+def api_unsilence(request: Request, brand: str) -> dict[str, Any]:
+    store, config, _ = _ctx(request)
+    try:
+        name = checked_brand(config, brand)
+    except BadSilence as exc:
+        raise HTTPException(status_code=400, detail=f"silence: {exc}") from None
+    return {"brand": name, "lifted": store.unsilence(name)}
 
 
 @router.get("/feeds", summary="Feed health")

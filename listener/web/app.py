@@ -23,6 +23,7 @@ from alerts.playbook import Playbook, load_playbooks
 from listener.clock import Clock, utcnow
 from listener.config import Config, WebSettings
 from listener.store import Store
+from listener.store.codec import from_ts
 from listener.web.security import CSRF_COOKIE, SECURITY_HEADERS, NeedLogin, authenticate, new_csrf
 
 LABEL_NAMES = {"negative": "负面", "neutral": "中性", "positive": "正面"}
@@ -63,12 +64,28 @@ def highlight(text: str | None, query: str | None) -> Markup:
     return Markup("<mark>{}</mark>").format(q).join(escape(part) for part in text.split(q))
 
 
+def _local(when: datetime | str | None, config: Config, fmt: str) -> str:
+    """A stored moment (datetime or the store's UTC text) in the configured zone; "" when there is none."""
+    if isinstance(when, str):
+        when = from_ts(when) if when.endswith("Z") and len(when) == 20 else None
+    return when.astimezone(config.timezone).strftime(fmt) if isinstance(when, datetime) else ""
+
+
+def every(seconds: int | None) -> str:
+    """A feed's interval as people say it: 30 秒, 5 分钟, 2 小时."""
+    if not seconds:
+        return "—"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} 小时"
+    return f"{seconds // 60} 分钟" if seconds % 60 == 0 else f"{seconds} 秒"
+
+
 def _templates(config: Config) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(files("listener.web") / "templates"))
     env = templates.env
     env.trim_blocks = env.lstrip_blocks = True
-    env.filters["local"] = lambda when, fmt="%Y-%m-%d %H:%M": when.astimezone(config.timezone).strftime(fmt) \
-        if isinstance(when, datetime) else ""
+    env.filters["local"] = lambda when, fmt="%Y-%m-%d %H:%M": _local(when, config, fmt)
+    env.filters["every"] = every
     env.filters["highlight"] = highlight
     env.globals.update(LABEL_NAMES=LABEL_NAMES, STATUS_NAMES=STATUS_NAMES, SEVERITY_NAMES=SEVERITY_NAMES,
                        timezone=str(config.timezone))

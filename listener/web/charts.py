@@ -11,6 +11,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from alerts.digest_chart import nice_ceiling
+
 NAMES = {"volume": "全部", "negative": "负面"}
 COLORS = {"negative": "#d83931", "neutral": "#a6abb3", "positive": "#2ea121", "volume": "#bacefd"}
 
@@ -34,7 +36,7 @@ def _axis(height: int, top: int, left: int, width: int, peak: int) -> list[str]:
 def trend_chart(days: list[dict[str, Any]], *, label: str = "7 日情感趋势") -> Markup:
     """Stacked bars per day (negative at the bottom, then neutral, positive) with the day under each bar."""
     width, height, top, left, base = 360, 150, 18, 34, 120  # room above the tallest bar for its total
-    peak = max((d["volume"] for d in days), default=0) or 1
+    peak = nice_ceiling(max((d["volume"] for d in days), default=0))  # round gridlines: 60 and 30, not 55 and 28
     step = (width - left) / max(1, len(days))
     body = _axis(base, top, left, width, peak)
     for i, day in enumerate(days):
@@ -49,7 +51,7 @@ def trend_chart(days: list[dict[str, Any]], *, label: str = "7 日情感趋势")
                             f' {escape(day[key])}</title></rect>')
         body.append(f'<text x="{x + step * 0.35:.1f}" y="{base + 14}" font-size="10" text-anchor="middle"'
                     f' fill="#646a73">{escape(day["day"][5:])}</text>')
-        body.append(f'<text x="{x + step * 0.35:.1f}" y="{max(top + 8, y - 3):.1f}" font-size="10"'
+        body.append(f'<text x="{x + step * 0.35:.1f}" y="{max(10, y - 3):.1f}" font-size="10"'
                     f' text-anchor="middle" fill="#1f2329">{escape(day["volume"])}</text>')
     return _frame(width, height, label, body)
 
@@ -58,7 +60,7 @@ def timeline_chart(buckets: list[Any], *, window_start: datetime, window_end: da
                    label: str = "事件时间线") -> Markup:
     """Volume and negative mentions per bucket; the incident's window shaded."""
     width, height, top, left, base = 720, 190, 10, 34, 160
-    peak = max((b.volume for b in buckets), default=0) or 1
+    peak = nice_ceiling(max((b.volume for b in buckets), default=0))
     step = (width - left) / max(1, len(buckets))
     body = _axis(base, top, left, width, peak)
     for i, b in enumerate(buckets):
@@ -75,7 +77,9 @@ def timeline_chart(buckets: list[Any], *, window_start: datetime, window_end: da
                             f'<title>{escape(when)} {NAMES[key]} {escape(value)}</title></rect>')
     ticks = max(1, len(buckets) // 6)
     for i in range(0, len(buckets), ticks):
-        x = min(left + i * step, width - 62.0)  # the last label must not run off the right edge
+        x = left + i * step
+        if x > width - 62.0:  # a label this close to the edge would run off it or onto its neighbour
+            continue
         body.append(f'<text x="{x:.1f}" y="{base + 16}" font-size="10" fill="#646a73">'
                     f'{escape(buckets[i].start.astimezone(tz).strftime("%m-%d %H:%M"))}</text>')
     return _frame(width, height, label, body)

@@ -14,6 +14,7 @@ from listener.web import views
 from listener.web.charts import timeline_chart, trend_chart
 from listener.web.queries import COUNT_CAP, feed_names, mention_page
 from listener.web.security import CSRF_FIELD, check_csrf, csrf_token
+from listener.web.silencing import DURATION_NAMES, BadSilence, active_silences, checked_brand, silence_brand
 
 router = APIRouter(include_in_schema=False)
 MAX_DRAFT_CHARS = 20_000  # a statement longer than this is not a statement; the checker stays fast
@@ -33,10 +34,15 @@ def _ctx(request: Request) -> tuple[Any, Any, Any]:
 
 @router.get("/", response_class=HTMLResponse, name="overview")
 def overview_page(request: Request) -> HTMLResponse:
+    return _overview_view(request)
+
+
+def _overview_view(request: Request, status_code: int = 200, **extra: Any) -> HTMLResponse:
     store, config, now = _ctx(request)
     data = views.overview(store, config, now)
     charts = {b["brand"]: trend_chart(b["trend"], label=f"{b['brand']} 7 日情感趋势") for b in data["brands"]}
-    return _render(request, "overview.html", data=data, charts=charts)
+    return _render(request, "overview.html", status_code, data=data, charts=charts, now=now,
+                   silences=active_silences(store, now), durations=DURATION_NAMES, **extra)
 
 
 @router.get("/mentions", response_class=HTMLResponse, name="mentions")
@@ -77,14 +83,15 @@ def incident_page(request: Request, incident_id: str) -> HTMLResponse:
     return _incident_view(request, incident_id)
 
 
-def _incident_view(request: Request, incident_id: str, **extra: Any) -> HTMLResponse:
+def _incident_view(request: Request, incident_id: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
     store, config, now = _ctx(request)
     incident = _incident(store, incident_id)
     detail = views.incident_detail(store, config, incident, request.app.state.playbooks, now)
     buckets, _ = views.timeline(store, config, incident, now)
     chart = timeline_chart(buckets, window_start=incident.window_start, window_end=incident.window_end,
                            tz=config.timezone)
-    return _render(request, "incident.html", d=detail, chart=chart, **extra)
+    return _render(request, "incident.html", status_code, d=detail, chart=chart,
+                   silence=active_silences(store, now).get(incident.brand), durations=DURATION_NAMES, **extra)
 
 
 @router.post("/incidents/{incident_id}/check-statement", response_class=HTMLResponse,
@@ -114,6 +121,53 @@ def ack_incident(request: Request, incident_id: str) -> Response:
 @router.post("/incidents/{incident_id}/resolve", dependencies=[Depends(check_csrf)], name="resolve")
 def resolve_incident(request: Request, incident_id: str) -> Response:
     return _set_status(request, incident_id, "resolved")
+
+
+def _back(target: str) -> str:
+    """Where a form came from, if it is a path on this site; anything else (//evil, http://…) goes home."""
+    ok = target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target
+    return target if ok else "/"
+
+
+def _refused(request: Request, back: str, message: str) -> HTMLResponse:
+    """Show the one-line reason on the page the form was on, answered 400; nothing was written."""
+    incident_id = back.split("?")[0].removeprefix("/incidents/")
+    if back.startswith("/incidents/") and "/" not in incident_id:
+        from urllib.parse import unquote
+
+        return _incident_view(request, unquote(incident_id), 400, silence_error=message)
+    return _overview_view(request, 400, silence_error=message)
+
+
+@router.post("/silences", dependencies=[Depends(check_csrf)], name="silence")
+async def silence_submit(request: Request) -> Response:
+    """Mute a brand's incident notifications until a time; incidents are still opened and shown."""
+    form = await request.form()
+    store, config, now = _ctx(request)
+    back = _back(str(form.get("next") or "/"))
+    try:
+        silence_brand(store, config, now, brand=_field(form, "brand"), duration=_field(form, "duration"),
+                      until=_field(form, "until"), reason=_field(form, "reason"))
+    except BadSilence as exc:
+        return _refused(request, back, str(exc))
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/silences/{brand:path}/lift", dependencies=[Depends(check_csrf)], name="unsilence")
+async def unsilence_submit(request: Request, brand: str) -> Response:
+    form = await request.form()
+    store, config, _ = _ctx(request)
+    back = _back(str(form.get("next") or "/"))
+    try:
+        store.unsilence(checked_brand(config, brand))
+    except BadSilence as exc:
+        return _refused(request, back, str(exc))
+    return RedirectResponse(back, status_code=303)
+
+
+def _field(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    return value if isinstance(value, str) else None
 
 
 @router.get("/feeds", response_class=HTMLResponse, name="feeds")
