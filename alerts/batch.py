@@ -63,7 +63,8 @@ class BatchDetector:
         y = np.log1p(values)
         expected, one, window_sd, residual, clipped, mean_residual = self._judge(y, hour, day)
         z_one = residual / one
-        z_window = mean_residual / window_sd if self.window > 1 else np.zeros(self.n)
+        # as SpikeDetector: the sustained test counts only while the bucket itself is above the baseline
+        z_window = np.where(residual > 0, mean_residual / window_sd, 0.0) if self.window > 1 else np.zeros(self.n)
         score = np.maximum(z_one / s.one_bucket_discount, z_window)
         candidates = (expected < s.quiet_expected) & (counts >= s.min_count)
         quiet_critical = np.zeros(self.n, dtype=bool)

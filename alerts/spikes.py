@@ -3,7 +3,9 @@
 Baseline (`alerts.baseline`): level + hour-of-day + day-of-week in log1p space, robust to bursts.
 Threshold: a robust z-score of the bucket against that baseline, and of the mean over the last few
 buckets (a sustained rise that no single bucket proves), both against their own measured noise and
-never below counting (Poisson) noise; plus `min_count`. Two severities: warning and critical.
+never below counting (Poisson) noise; plus `min_count`. The sustained test counts only while the bucket
+itself is above the baseline: a window mean still high after the volume fell back is the echo of a
+rise, not news (on NAB realTweets those echoes were false alarms). Two severities: warning and critical.
 Mention counts are far burstier than Poisson, so a textbook Poisson tail pages a PR team every day;
 the measured scales keep the false alarms rare while a real crisis still stands out by many scales.
 """
@@ -118,8 +120,11 @@ class SpikeDetector:
         residual = y - expected_log
         z_one = residual / one_sd
         z_window = 0.0
+        echo = False  # the window mean is still high but this bucket is not: keeps an incident open, opens none
         if self.window_buckets > 1 and not self._after_gap(bucket_start):
             z_window = self.baseline.window_mean(residual, one_sd) / window_sd
+            if residual <= 0:
+                echo, z_window = z_window >= s.warning_z and count >= s.min_count, 0.0
         severity = None
         score = max(z_one / s.one_bucket_discount, z_window)
         quiet_tail = poisson_tail(value, expected) if expected < s.quiet_expected else 1.0
@@ -130,7 +135,7 @@ class SpikeDetector:
             critical = critical and count >= 2 * s.min_count
             severity = "critical" if critical else "warning"
         return Verdict(bucket_start, count, round(expected, 4), normal_tail(score), severity, self.warm,
-                       round(score, 3), z_one >= s.quiet_z)
+                       round(score, 3), z_one >= s.quiet_z or echo)
 
     def update(self, bucket_start: datetime, count: float, weight: float = 1.0) -> Verdict:
         """Judge a closed bucket, then learn from it (an anomaly only a little)."""
