@@ -33,7 +33,9 @@ class DetectorSettings:
     window_seconds: int = 3 * 3600  # the sustained-rise test looks at the mean over this long
     window_clip: float = 6.0  # each bucket adds at most this many scales to the window's mean
     warning_z: float = 3.0  # the window's mean must stand this many scales above the baseline
-    # ... and the rise must be persistent: a CUSUM of the one-bucket z (less this drift) reaches the bar
+    # ... and the rise must be persistent: a CUSUM of the one-bucket z (less this drift) reaches the bar.
+    # Bar = 2 x (window_clip - drift): two buckets at the clip suffice, so a 10x crisis pages by its second
+    # bucket (a bar of 15 scored a little better on the dev series but needs a third bucket).
     cusum_drift: float = 1.0
     cusum_bar: float = 10.0
     one_bucket_discount: float = 2.5  # or one bucket this many times that (lone bursts are common noise)
