@@ -70,9 +70,9 @@ class BatchDetector:
         expected, one, window_sd, residual, clipped, mean_residual = self._judge(y, hour, day)
         z_one = residual / one
         # as SpikeDetector: the sustained test counts only while the bucket itself is above the baseline
+        cusum = self._cusum_next(residual, one)
         if self.window > 1:  # the window mean, capped by the CUSUM's persistence
-            z_window = np.minimum(mean_residual / window_sd,
-                                  self._cusum_next(residual, one) / s.cusum_bar * s.warning_z)
+            z_window = np.minimum(mean_residual / window_sd, cusum / s.cusum_bar * s.warning_z)
             z_window = np.where(residual > 0, z_window, 0.0)
         else:
             z_window = np.zeros(self.n)
@@ -94,8 +94,9 @@ class BatchDetector:
         if self.seen == 0:  # as SpikeDetector: the first bucket sets the level, then is judged against it
             self.level = y.copy()
             _, one, window_sd, residual, clipped, mean_residual = self._judge(y, hour, day)
+            cusum = self._cusum_next(residual, one)
         slow = np.where(anomalous, r.anomalous, 1.0)
-        self.cusum = self._cusum_next(residual, one)
+        self.cusum = cusum
         step = np.clip(residual, -CLIP * one, CLIP * one)
         self.level += max(r.level, 1.0 / (self.seen + 1)) * slow * step
         self.hourly[hour] += max(r.hourly, 1.0 / (self.hourly_seen[hour] + 2)) * slow * step
