@@ -5,7 +5,7 @@ Why log space: mention volume is multiplicative (a busy evening is "three times 
 an additive model (level + hour-of-day + day-of-week) with a robust scale fits all brand sizes.
 Why robust: every update is clipped at a few scales (a Huber step), and buckets judged anomalous teach
 the baseline only a trickle, so a crisis cannot raise its own baseline nor inflate the noise estimate.
-Memory is constant: 24 + 7 offsets, a level, two scales and a short ring of recent residuals.
+Memory is constant: 24 + 7 offsets, a level, two scales, a CUSUM and a short ring of recent residuals.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class BaselineState:
     mad_window: float = 0.0  # mean absolute value of the mean residual over the recent window
     recent: list[float] = field(default_factory=list)  # residuals of the last `window` buckets
     last_bucket: float | None = None  # epoch seconds of the last bucket learned
+    cusum: float = 0.0  # one-sided CUSUM of the clipped one-bucket z (see `Baseline.cusum_next`)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,10 +74,12 @@ class Rates:
 class Baseline:
     """Expected log1p(count) for a bucket, and its noise scale."""
 
-    def __init__(self, rates: Rates, window: int, state: BaselineState | None = None, window_clip: float = 6.0):
+    def __init__(self, rates: Rates, window: int, state: BaselineState | None = None, window_clip: float = 6.0,
+                 cusum_drift: float = 1.0):
         self.rates = rates
         self.window = max(1, window)
         self.window_clip = window_clip
+        self.cusum_drift = cusum_drift
         self.state = state or BaselineState()
 
     def expected_log(self, when: datetime) -> float:
@@ -99,9 +102,18 @@ class Baseline:
         limit = self.window_clip * one_sd
         return (sum(recent) + max(-limit, min(limit, residual))) / (len(recent) + 1)
 
+    def cusum_next(self, residual: float, one_sd: float) -> float:
+        """The CUSUM if this bucket were appended: how far the buckets above `cusum_drift` scales have
+        accumulated since the series was last at its baseline. A persistent rise keeps adding to it; a
+        3-hour mean lifted by a few clipped bursts between normal buckets does not (each adds at most
+        `window_clip` and every normal bucket takes `cusum_drift` away)."""
+        z = max(-self.window_clip, min(self.window_clip, residual / one_sd))
+        return max(0.0, self.state.cusum + z - self.cusum_drift)
+
     def forget_recent(self) -> None:
         """After a gap the recent window is stale: start it again."""
         self.state.recent = []
+        self.state.cusum = 0.0
 
     def learn(self, when: datetime, y: float, *, anomalous: bool) -> None:
         s = self.state
@@ -114,6 +126,7 @@ class Baseline:
         one, window_sd = self.scales(math.expm1(max(expected, 0.0)))
         residual = y - expected
         mean_residual = self.window_mean(residual, one)
+        s.cusum = self.cusum_next(residual, one)
         step = max(-CLIP * one, min(CLIP * one, residual))
         # A running mean until the span is reached, then exponential: a new brand learns its rhythm in a day.
         s.level += max(rates.level, 1.0 / (s.buckets_seen + 1)) * slow * step

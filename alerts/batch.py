@@ -33,13 +33,15 @@ class BatchDetector:
         self.weekly = np.zeros((7, n))
         self.mad = np.zeros(n)
         self.mad_window = np.zeros(n)
+        self.cusum = np.zeros(n)
         self.ring = np.zeros((max(1, self.window - 1), n))  # the last window-1 clipped residuals
         self.ring_sum = np.zeros(n)
         self.ring_len = 0
         self.ring_pos = 0
 
     def nbytes(self) -> int:
-        arrays = (self.level, self.hourly, self.weekly, self.mad, self.mad_window, self.ring, self.ring_sum)
+        arrays = (self.level, self.hourly, self.weekly, self.mad, self.mad_window, self.cusum, self.ring,
+                  self.ring_sum)
         return sum(a.nbytes for a in arrays)
 
     def _judge(self, y: np.ndarray, hour: int, day: int) -> tuple[np.ndarray, ...]:
@@ -54,6 +56,10 @@ class BatchDetector:
         mean_residual = (self.ring_sum + clipped) / (self.ring_len + 1)
         return expected, one, window_sd, residual, clipped, mean_residual
 
+    def _cusum_next(self, residual: np.ndarray, one: np.ndarray) -> np.ndarray:
+        clip = self.settings.window_clip
+        return np.maximum(0.0, self.cusum + np.clip(residual / one, -clip, clip) - self.settings.cusum_drift)
+
     def update(self, when: datetime, counts: np.ndarray,
                weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`weights`: each brand's mean weight per mention this bucket (as `SpikeDetector.judge`), or None."""
@@ -63,7 +69,13 @@ class BatchDetector:
         y = np.log1p(values)
         expected, one, window_sd, residual, clipped, mean_residual = self._judge(y, hour, day)
         z_one = residual / one
-        z_window = mean_residual / window_sd if self.window > 1 else np.zeros(self.n)
+        # as SpikeDetector: the sustained test counts only while the bucket itself is above the baseline
+        cusum = self._cusum_next(residual, one)
+        if self.window > 1:  # the window mean, capped by the CUSUM's persistence
+            z_window = np.minimum(mean_residual / window_sd, cusum / s.cusum_bar * s.warning_z)
+            z_window = np.where(residual > 0, z_window, 0.0)
+        else:
+            z_window = np.zeros(self.n)
         score = np.maximum(z_one / s.one_bucket_discount, z_window)
         candidates = (expected < s.quiet_expected) & (counts >= s.min_count)
         quiet_critical = np.zeros(self.n, dtype=bool)
@@ -82,7 +94,9 @@ class BatchDetector:
         if self.seen == 0:  # as SpikeDetector: the first bucket sets the level, then is judged against it
             self.level = y.copy()
             _, one, window_sd, residual, clipped, mean_residual = self._judge(y, hour, day)
+            cusum = self._cusum_next(residual, one)
         slow = np.where(anomalous, r.anomalous, 1.0)
+        self.cusum = cusum
         step = np.clip(residual, -CLIP * one, CLIP * one)
         self.level += max(r.level, 1.0 / (self.seen + 1)) * slow * step
         self.hourly[hour] += max(r.hourly, 1.0 / (self.hourly_seen[hour] + 2)) * slow * step

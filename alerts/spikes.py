@@ -3,7 +3,11 @@
 Baseline (`alerts.baseline`): level + hour-of-day + day-of-week in log1p space, robust to bursts.
 Threshold: a robust z-score of the bucket against that baseline, and of the mean over the last few
 buckets (a sustained rise that no single bucket proves), both against their own measured noise and
-never below counting (Poisson) noise; plus `min_count`. Two severities: warning and critical.
+never below counting (Poisson) noise; plus `min_count`. The sustained test counts only while the bucket
+itself is above the baseline: a window mean still high after the volume fell back is the echo of a
+rise, not news (on NAB realTweets those echoes were false alarms). And it needs persistence: a one-sided
+CUSUM of the bucket z-scores must also reach its bar, so a few clipped bursts on a modest plateau that
+lift the 3-hour mean do not pass for a sustained rise. Two severities: warning and critical.
 Mention counts are far burstier than Poisson, so a textbook Poisson tail pages a PR team every day;
 the measured scales keep the false alarms rare while a real crisis still stands out by many scales.
 """
@@ -29,6 +33,11 @@ class DetectorSettings:
     window_seconds: int = 3 * 3600  # the sustained-rise test looks at the mean over this long
     window_clip: float = 6.0  # each bucket adds at most this many scales to the window's mean
     warning_z: float = 3.0  # the window's mean must stand this many scales above the baseline
+    # ... and the rise must be persistent: a CUSUM of the one-bucket z (less this drift) reaches the bar.
+    # Bar = 2 x (window_clip - drift): two buckets at the clip suffice, so a 10x crisis pages by its second
+    # bucket (a bar of 15 scored a little better on the dev series but needs a third bucket).
+    cusum_drift: float = 1.0
+    cusum_bar: float = 10.0
     one_bucket_discount: float = 2.5  # or one bucket this many times that (lone bursts are common noise)
     quiet_z: float = 2.0  # an incident counts a bucket as quiet only below this many scales
     critical_z: float = 9.0  # one bucket this many scales above the baseline is critical
@@ -82,7 +91,7 @@ class SpikeDetector:
         self.window_buckets = max(1, round(settings.window_seconds / settings.bucket_seconds))
         rates = Rates.for_spans(settings.bucket_seconds, settings.level_seconds, settings.baseline_seconds,
                                 settings.anomalous_rate)
-        self.baseline = Baseline(rates, self.window_buckets, state, settings.window_clip)
+        self.baseline = Baseline(rates, self.window_buckets, state, settings.window_clip, settings.cusum_drift)
 
     @property
     def state(self) -> BaselineState:
@@ -118,8 +127,12 @@ class SpikeDetector:
         residual = y - expected_log
         z_one = residual / one_sd
         z_window = 0.0
+        echo = False  # the window mean is still high but this bucket is not: keeps an incident open, opens none
         if self.window_buckets > 1 and not self._after_gap(bucket_start):
             z_window = self.baseline.window_mean(residual, one_sd) / window_sd
+            z_window = min(z_window, self.baseline.cusum_next(residual, one_sd) / s.cusum_bar * s.warning_z)
+            if residual <= 0:
+                echo, z_window = z_window >= s.warning_z and count >= s.min_count, 0.0
         severity = None
         score = max(z_one / s.one_bucket_discount, z_window)
         quiet_tail = poisson_tail(value, expected) if expected < s.quiet_expected else 1.0
@@ -130,7 +143,7 @@ class SpikeDetector:
             critical = critical and count >= 2 * s.min_count
             severity = "critical" if critical else "warning"
         return Verdict(bucket_start, count, round(expected, 4), normal_tail(score), severity, self.warm,
-                       round(score, 3), z_one >= s.quiet_z)
+                       round(score, 3), z_one >= s.quiet_z or echo)
 
     def update(self, bucket_start: datetime, count: float, weight: float = 1.0) -> Verdict:
         """Judge a closed bucket, then learn from it (an anomaly only a little)."""

@@ -27,7 +27,7 @@ from alerts.incidents import IncidentSettings, mark_notified, notification_due
 from alerts.spikes import DetectorSettings, SpikeDetector, Verdict
 from alerts.types import Incident
 
-MODEL_VERSION = 1  # bump when a stored state would mean something else to alerts.baseline / alerts.spikes
+MODEL_VERSION = 2  # bump when a stored state would mean something else to alerts.baseline / alerts.spikes
 
 
 class StateError(ValueError):

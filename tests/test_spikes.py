@@ -284,3 +284,37 @@ def test_weight_makes_far_reaching_posts_count_and_defaults_to_plain_counts() ->
     assert not plain.judge(at, 16).anomalous  # 16 where 10 is usual: noise
     assert plain.judge(at, 16, weight=8.0).anomalous  # the same 16 posts, each reaching 8x the usual audience
     assert not plain.judge(at, 3, weight=100.0).anomalous  # min_count still counts mentions, not reach
+
+
+def test_the_echo_of_a_rise_keeps_an_incident_open_but_never_opens_one() -> None:
+    """After a rise, the 3-hour mean stays high while the volume is already back: that echo is no news."""
+    points = steady_points(4)
+    at = 3 * 144
+    points = with_burst(points, at, [60.0] * 6)  # an hour at 6x: the sustained-rise test is high for hours
+    detector = SpikeDetector(DETECTOR)
+    for when, value, _ in points[:at + 6]:
+        detector.update(when, value)
+    when = points[at + 6][0]
+    expected = detector.expected(when)
+    above = detector.judge(when, math.ceil(expected * 1.3))  # a little above the baseline: the rise goes on
+    below = detector.judge(when, math.floor(expected))  # back at the baseline
+    assert above.anomalous and above.score >= DETECTOR.warning_z
+    assert not below.anomalous and below.elevated  # not quiet either: an open incident stays open
+    no_cooldown = replace(INCIDENTS, cooldown_seconds=0)
+    alerts = list(detect_series(points, DETECTOR, no_cooldown))
+    assert len(alerts) == 1 and at <= int(alerts[0]["timestamp"]) < at + 6  # one page, however the echo flickers
+
+
+def test_a_sustained_rise_must_persist_not_just_lift_the_three_hour_mean() -> None:
+    """Every fourth bucket at 3x for three hours lifts the window's mean past its bar, but in between the
+    volume is normal: the CUSUM of the bucket z-scores never builds up, so nobody is paged. Volume that
+    stays doubled does build it up and pages."""
+    at, base = 4 * 144, steady_points(6)
+    no_cooldown = replace(INCIDENTS, cooldown_seconds=0)
+    without_cusum = replace(DETECTOR, cusum_drift=-1e9)  # every bucket adds: the bare 3-hour-mean test
+    sparse = with_burst(base, at, [30.0 if k % 4 == 0 else base[at + k][1] for k in range(36)])
+    assert [a["timestamp"] for a in detect_series(sparse, without_cusum, no_cooldown)]  # the mean alone pages
+    assert list(detect_series(sparse, DETECTOR, no_cooldown)) == []
+    doubled = with_burst(base, at, [2 * base[at + k][1] for k in range(36)])
+    alerts = list(detect_series(doubled, DETECTOR, no_cooldown))
+    assert len(alerts) == 1 and at <= int(alerts[0]["timestamp"]) < at + 36

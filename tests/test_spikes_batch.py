@@ -41,6 +41,7 @@ def test_batch_and_per_brand_detectors_agree() -> None:
                                                                                                  strict=True)))
     assert flags_batch == flags_single
     assert expected_diff < 1e-3  # the single detector rounds its expectation to 4 decimals
+    assert np.allclose(batch.cusum, [d.state.cusum for d in singles])  # the persistence state too
     assert any(any(row) for row in flags_batch[3 * 144:])  # the incidents were seen by both
 
 
