@@ -26,6 +26,8 @@ from alerts.baseline import Baseline, BaselineState, Rates
 from alerts.spikes import DetectorSettings, SpikeDetector, Verdict, normal_tail
 from alerts.types import severity_rank
 
+ELEVATED_P = 0.01  # an open incident is not quiet while a bucket's share is this far in the tail
+
 
 @dataclass(frozen=True)
 class ShareSettings:
@@ -126,20 +128,21 @@ class ShareDetector:
         share = negative / volume if volume > 0 else 0.0
         if not (cfg.enabled and self.warm and volume > 0):
             return ShareVerdict(round(share, 4), round(usual, 4), 1.0, None, False, round(expected_volume, 2))
-        tails = []
-        if negative >= cfg.min_negative and share - usual >= cfg.min_rise:
-            tails.append(binomial_tail(negative, volume, usual))
+        # Elevated: this bucket alone is still clearly angrier than usual (a few posts either way are not).
+        one_tail = binomial_tail(negative, volume, usual) if share - usual >= cfg.min_rise / 2 else 1.0
+        elevated = one_tail < ELEVATED_P
+        tails = [one_tail] if negative >= cfg.min_negative and share - usual >= cfg.min_rise else []
         recent = [] if self._after_gap(bucket_start) else self.state.recent[-(self.window - 1):]
         k = negative + sum(r[0] for r in recent)
         n = volume + sum(r[1] for r in recent)
-        # The window catches a rise no single bucket proves, but only while this bucket is still up too.
-        if recent and k >= cfg.min_negative and k / n - usual >= cfg.min_rise and share - usual >= cfg.min_rise / 2:
+        # The window catches a rise no single bucket proves, but only while this bucket is still up too
+        # (else the window's memory of a spike would keep a calmed incident open for hours).
+        if recent and elevated and k >= cfg.min_negative and k / n - usual >= cfg.min_rise:
             tails.append(binomial_tail(k, n, usual))
         p_value = min(tails, default=1.0)
         severity = None
         if p_value < cfg.p_value:
             severity = "critical" if p_value < cfg.p_value ** 2 and share - usual >= 2 * cfg.min_rise else "warning"
-        elevated = share - usual >= cfg.min_rise / 2 and negative >= 1
         return ShareVerdict(round(share, 4), round(usual, 4), p_value, severity, elevated, round(expected_volume, 2))
 
     def update(self, bucket_start: datetime, negative: float, volume: float, *, anomalous: bool) -> None:

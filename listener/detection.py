@@ -66,7 +66,7 @@ def build_payload(store: Store, config: Config, event: str, incident: Incident, 
 def state_fingerprint(config: Config) -> str:
     """What a stored state must have been made with: the model, the detector settings, what a bucket counts."""
     c = config.counting
-    return fingerprint(config.detector, (c.fold_reposts, c.weight_reach, c.weight_signals))
+    return fingerprint(config.detector, (c.fold_reposts, c.weight_reach, c.weight_signals), config.share)
 
 
 def _memory(store: Store, brand: str, config: Config, incident: Incident | None, now: datetime,
@@ -103,7 +103,7 @@ def evaluate(store: Store, config: Config, brand: str, now: datetime,
                            counting=config.counting)
     return evaluate_stream(brand, memory, buckets, incident=incident, cursor=store.detector_cursor(brand), now=now,
                            detector=config.detector, settings=config.incidents,
-                           settle_seconds=config.counting.settle_seconds,
+                           settle_seconds=config.counting.settle_seconds, share=config.share,
                            previous=None if incident else _last_resolved(store, brand))
 
 
