@@ -132,13 +132,14 @@ class ShareDetector:
         one_tail = binomial_tail(negative, volume, usual) if share - usual >= cfg.min_rise / 2 else 1.0
         elevated = one_tail < ELEVATED_P
         tails = [one_tail] if negative >= cfg.min_negative and share - usual >= cfg.min_rise else []
-        recent = [] if self._after_gap(bucket_start) else self.state.recent[-(self.window - 1):]
-        k = negative + sum(r[0] for r in recent)
-        n = volume + sum(r[1] for r in recent)
         # The window catches a rise no single bucket proves, but only while this bucket is still up too
         # (else the window's memory of a spike would keep a calmed incident open for hours).
-        if recent and elevated and k >= cfg.min_negative and k / n - usual >= cfg.min_rise:
-            tails.append(binomial_tail(k, n, usual))
+        recent = self.state.recent[-(self.window - 1):] if elevated and not self._after_gap(bucket_start) else []
+        if recent:
+            k = negative + sum(r[0] for r in recent)
+            n = volume + sum(r[1] for r in recent)
+            if k >= cfg.min_negative and k / n - usual >= cfg.min_rise:
+                tails.append(binomial_tail(k, n, usual))
         p_value = min(tails, default=1.0)
         severity = None
         if p_value < cfg.p_value:
@@ -164,7 +165,7 @@ class ShareDetector:
 def combine(count: Verdict, share: ShareVerdict) -> Verdict:
     """The bucket's verdict: the count test's, raised to the share test's severity when that is higher."""
     if severity_rank(share.severity) <= severity_rank(count.severity):
-        return replace(count, elevated=count.elevated or share.elevated)
+        return count if count.elevated or not share.elevated else replace(count, elevated=True)
     score = max(count.score, _z(share.p_value))
     return replace(count, severity=share.severity, p_value=min(count.p_value, share.p_value), score=round(score, 3),
                    elevated=True)
