@@ -195,12 +195,13 @@ class BrandDetector:
 
     def update(self, start: datetime, negative: float, volume: float,
                weight: float = 1.0) -> tuple[Verdict, ShareVerdict]:
-        """Judge a closed bucket, then learn it in both models (an anomaly by either test only a little)."""
-        verdict, share = self.judge(start, negative, volume, weight)
-        spike = self.spike
-        last = spike.state.last_bucket
-        if last is not None and start.timestamp() - last > 1.5 * spike.settings.bucket_seconds:
-            spike.baseline.forget_recent()  # as SpikeDetector.update: a gap makes the recent window stale
-        spike.baseline.learn(start, math.log1p(max(negative, 0.0) * max(weight, 0.0)), anomalous=verdict.anomalous)
+        """Judge a closed bucket, then learn it in both models.
+
+        The count model learns through `SpikeDetector.update` (its own verdict sets its learning rate, and its
+        steps are clipped, so a share-only anomaly moves it by at most a few scales); the share model learns
+        an anomaly by either test only a trickle."""
+        count = self.spike.update(start, negative, weight)
+        share = self.share.judge(start, negative, volume)
+        verdict = combine(count, share)
         self.share.update(start, negative, volume, anomalous=verdict.anomalous)
         return verdict, share
