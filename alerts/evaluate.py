@@ -6,8 +6,9 @@ which the caller stores: a restart, a late post or a re-run never produces a sec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from alerts.incidents import (
     IncidentSettings,
@@ -17,7 +18,8 @@ from alerts.incidents import (
     notification_due,
     open_incident,
 )
-from alerts.spikes import DetectorSettings, SpikeDetector, Verdict
+from alerts.share import BrandDetector, ShareSettings, ShareVerdict
+from alerts.spikes import DetectorSettings, Verdict
 from alerts.types import Incident
 
 
@@ -36,6 +38,14 @@ class Evaluation:
     cursor: datetime | None  # start of the last closed bucket acted on
     verdicts: list[Verdict]
     changed: bool
+    figures: dict[str, Any] = field(default_factory=dict)  # share and volume context for the alert
+
+
+def window_figures(usual_share: float | None, expected_volume: float) -> dict[str, Any]:
+    """The share/volume context of an incident's window, as the payload's optional `counts` fields."""
+    if usual_share is None:
+        return {}
+    return {"baseline_share": round(usual_share, 4), "expected_volume": round(expected_volume, 2)}
 
 
 def bucket_floor(when: datetime, bucket_seconds: int) -> datetime:
@@ -67,6 +77,7 @@ def act_on_bucket(brand: str, active: Incident | None, verdict: Verdict, *, clos
 def evaluate_brand(
     brand: str, buckets: list[BucketCount], *, incident: Incident | None, cursor: datetime | None,
     now: datetime, detector: DetectorSettings, settings: IncidentSettings, previous: Incident | None = None,
+    share: ShareSettings | None = None,
 ) -> Evaluation:
     """`buckets` are consecutive and oldest first; the last one may still be filling (it contains `now`).
 
@@ -75,17 +86,20 @@ def evaluate_brand(
     and materially bigger (`alerts.incidents.cooling`). The daemon passes it (`listener.detection`); without
     it there is no cooldown.
     """
-    spike = SpikeDetector(detector)
+    spike = BrandDetector(detector, share or ShareSettings())
     span = timedelta(seconds=detector.bucket_seconds)
     verdicts: list[Verdict] = []
+    shares: list[ShareVerdict] = []
     active = incident if incident and incident.is_active else None
     original = active
     new_cursor = cursor
     for bucket in buckets:
         closed = bucket.start + span <= now
-        verdict = (spike.update(bucket.start, bucket.negative, bucket.weight) if closed
-                   else spike.judge(bucket.start, bucket.negative, bucket.weight))
+        verdict, share_verdict = (
+            spike.update(bucket.start, bucket.negative, bucket.volume, bucket.weight) if closed
+            else spike.judge(bucket.start, bucket.negative, bucket.volume, bucket.weight))
         verdicts.append(verdict)
+        shares.append(share_verdict)
         active, acted = act_on_bucket(brand, active, verdict, closed=closed, cursor=cursor, now=now,
                                       bucket_seconds=detector.bucket_seconds, settings=settings, previous=previous)
         if not acted:
@@ -100,7 +114,10 @@ def evaluate_brand(
     event = notification_due(active, settings)
     if event:
         active = mark_notified(active)
-    return Evaluation(active, event, new_cursor, verdicts, active != original or event is not None)
+    end = active.resolved_at or now
+    inside = [s for b, s in zip(buckets, shares, strict=False) if active.window_start <= b.start < end]
+    figures = window_figures(inside[0].usual_share if inside else None, sum(s.expected_volume for s in inside))
+    return Evaluation(active, event, new_cursor, verdicts, active != original or event is not None, figures)
 
 
 def _with_totals(incident: Incident, buckets: list[BucketCount], verdicts: list[Verdict], span: timedelta,

@@ -26,8 +26,23 @@ def post_payload(post: EvidencePost) -> dict[str, Any]:
 
 def incident_payload(
     event: str, incident: Incident, *, posts: list[EvidencePost], keywords: list[str], signals: list[str],
-    playbook: Playbook, incident_url: str | None, sent_at: datetime,
+    playbook: Playbook, incident_url: str | None, sent_at: datetime, reach_total: int | None = None,
+    figures: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`reach_total` (every voice's summed reach in the window) and `figures` (`baseline_share`,
+    `expected_volume` from the detector) are optional `counts` fields beyond the contract's four; receivers
+    written against DESIGN.md ignore them."""
+    counts: dict[str, Any] = {
+        "negative": incident.negative,
+        "baseline": round(incident.baseline, 2),
+        "volume": incident.volume,
+        "negative_share": incident.negative_share,
+    }
+    if reach_total is not None:
+        counts["reach_total"] = reach_total
+    for key in ("baseline_share", "expected_volume"):
+        if figures and isinstance(figures.get(key), int | float):
+            counts[key] = figures[key]
     return {
         "event": event,
         "incident_id": incident.incident_id,
@@ -35,12 +50,7 @@ def incident_payload(
         "severity": incident.severity,
         "status": incident.status,
         "window": {"start": iso(incident.window_start), "end": iso(incident.window_end)},
-        "counts": {
-            "negative": incident.negative,
-            "baseline": round(incident.baseline, 2),
-            "volume": incident.volume,
-            "negative_share": incident.negative_share,
-        },
+        "counts": counts,
         "posts": [post_payload(p) for p in posts],
         "keywords": keywords,
         "signals": signals,

@@ -35,6 +35,15 @@ class RenderedPost:
     reposts_folded: int
     url: str | None
     published: str
+    reach_total: int = 0  # the voice's reach with every folded copy
+
+    @property
+    def folded_note(self) -> str:
+        """"，另有 N 条相同转发（合计触达 M）" for a folded wave, else ""."""
+        if not self.reposts_folded:
+            return ""
+        total = f"（合计触达 {self.reach_total}）" if self.reach_total > self.reach else ""
+        return f"，另有 {self.reposts_folded} 条相同转发{total}"
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,26 @@ def _percent(value: Any) -> str:
         return "—"
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def _usual_share(counts: dict[str, Any]) -> str:
+    """"（平时约 10%）": the brand's learned share, so "35%" reads as a jump, not a level."""
+    usual = counts.get("baseline_share")
+    return f"（平时约 {_percent(usual)}）" if _number(usual) else ""
+
+
+def _expected_volume(counts: dict[str, Any]) -> str:
+    """"（预期约 190，约 1.1 倍）": a surge of all mentions is context for the negatives, not an alarm."""
+    expected = counts.get("expected_volume")
+    if not _number(expected):
+        return ""
+    volume = counts.get("volume")
+    ratio = f"，约 {volume / expected:.1f} 倍" if _number(volume) and expected >= 1 else ""
+    return f"（预期约 {round(expected)}{ratio}）"
+
+
 def _incident(payload: dict[str, Any], common: dict[str, Any], tz: ZoneInfo) -> Message:
     counts = payload.get("counts") or {}
     window = payload.get("window") or {}
@@ -133,8 +162,11 @@ def _incident(payload: dict[str, Any], common: dict[str, Any], tz: ZoneInfo) -> 
         ("级别", SEVERITY_LABELS.get(common["severity"], "警告")),
         ("时间窗", f"{local_time(window.get('start'), tz)} – {local_time(window.get('end'), tz)}"),
         ("负面帖数", f"{counts.get('negative', 0)}（基线 {baseline}{ratio}）"),
-        ("负面占比", f"{_percent(counts.get('negative_share'))}，总声量 {counts.get('volume', 0)}"),
+        ("负面占比", f"{_percent(counts.get('negative_share'))}{_usual_share(counts)}"),
+        ("总声量", f"{counts.get('volume', 0)}{_expected_volume(counts)}"),
     ]
+    if _number(counts.get("reach_total")):
+        facts.append(("负面总触达", f"{int(counts['reach_total'])}（各条负面声音及其转发的阅读/互动之和）"))
     response = payload.get("response")
     if isinstance(response, dict) and response.get("summary"):
         facts.append(("回应时钟", one_line(response["summary"], 120)))
@@ -144,7 +176,7 @@ def _incident(payload: dict[str, Any], common: dict[str, Any], tz: ZoneInfo) -> 
         title=one_line(p.get("title"), 80), excerpt=one_line(p.get("text"), 140), source=one_line(p.get("feed"), 40),
         author=one_line(p.get("author") or "匿名", 40), reach=int(p.get("reach") or 0),
         reposts_folded=int(p.get("reposts_folded") or 0), url=safe_url(p.get("url")),
-        published=local_time(p.get("published_at"), tz),
+        published=local_time(p.get("published_at"), tz), reach_total=int(p.get("reach_total") or 0),
     ) for p in (payload.get("posts") or []) if isinstance(p, dict)]
     labels = signal_labels()
     signals = [labels.get(str(s), one_line(s, 30)) for s in payload.get("signals") or []]

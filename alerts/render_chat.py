@@ -32,7 +32,7 @@ def link_target(url: str) -> str:
 
 
 def _post_line(i: int, post: RenderedPost, *, link: str) -> str:
-    folded = f"，另有 {post.reposts_folded} 条相同转发" if post.reposts_folded else ""
+    folded = post.folded_note
     head = f"{i}. {defang(post.title or post.excerpt[:30])}"
     meta = f"{defang(post.source)} · {defang(post.author)} · 阅读/互动 {post.reach}{folded} · {post.published}"
     tail = link.format(url=link_target(post.url)) if post.url else ""
@@ -131,7 +131,7 @@ def feishu_post(message: Message) -> dict[str, Any]:
     if message.keywords:
         lines.append([text("投诉关键词：" + "、".join(message.keywords[:10]))])
     for i, post in enumerate(message.posts[:MAX_POSTS], 1):
-        folded = f"，另有 {post.reposts_folded} 条相同转发" if post.reposts_folded else ""
+        folded = post.folded_note
         lines.append([text(f"{i}. {post.title or post.excerpt[:30]}")])
         run = [text(f"    {post.excerpt}（{post.source} · {post.author} · 阅读/互动 {post.reach}{folded} · "
                     f"{post.published}） ")]

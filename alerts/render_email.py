@@ -29,7 +29,7 @@ def text_body(message: Message) -> str:
     if message.posts:
         lines += ["", "代表性负面帖子："]
         for i, p in enumerate(message.posts, 1):
-            folded = f"，另有 {p.reposts_folded} 条相同转发" if p.reposts_folded else ""
+            folded = p.folded_note
             lines += [f"{i}. {p.title or p.excerpt[:30]}", f"   {p.excerpt}",
                       f"   {p.source} · {p.author} · 阅读/互动 {p.reach}{folded} · {p.published}"]
             if p.url:
@@ -72,7 +72,7 @@ def html_body(message: Message) -> str:
     if message.posts:
         out.append("<h3>代表性负面帖子</h3><ol>")
         for p in message.posts:
-            folded = f"，另有 {p.reposts_folded} 条相同转发" if p.reposts_folded else ""
+            folded = p.folded_note
             out.append(f"<li><b>{escape(p.title or p.excerpt[:30])}</b><br>{escape(p.excerpt)}<br>"
                        f'<small>{escape(p.source)} · {escape(p.author)} · 阅读/互动 {p.reach}{escape(folded)} · '
                        f"{escape(p.published)} {_a(p.url, '原文')}</small></li>")

@@ -22,12 +22,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alerts.baseline import BaselineState
-from alerts.evaluate import BucketCount, Evaluation, act_on_bucket
+from alerts.evaluate import BucketCount, Evaluation, act_on_bucket, window_figures
 from alerts.incidents import IncidentSettings, mark_notified, notification_due
-from alerts.spikes import DetectorSettings, SpikeDetector, Verdict
+from alerts.share import BrandDetector, ShareSettings, ShareState, ShareVerdict
+from alerts.spikes import DetectorSettings, Verdict
 from alerts.types import Incident
 
-MODEL_VERSION = 2  # bump when a stored state would mean something else to alerts.baseline / alerts.spikes
+MODEL_VERSION = 3  # bump when a stored state would mean something else to alerts.baseline / spikes / share
 
 
 class StateError(ValueError):
@@ -44,11 +45,14 @@ class WindowTotals:
     volume: float = 0
     peak: float = 0
     last_start: datetime | None = None  # start of the last settled bucket counted
+    expected_volume: float = 0.0  # what the volume baseline expected over the window
+    usual_share: float | None = None  # the brand's learned negative share when the window began
 
-    def plus(self, bucket: BucketCount, verdict: Verdict) -> WindowTotals:
+    def plus(self, bucket: BucketCount, verdict: Verdict, share: ShareVerdict) -> WindowTotals:
         return replace(self, negative=self.negative + bucket.negative, baseline=self.baseline + verdict.expected,
                        volume=self.volume + bucket.volume, peak=max(self.peak, bucket.negative),
-                       last_start=bucket.start)
+                       last_start=bucket.start, expected_volume=self.expected_volume + share.expected_volume,
+                       usual_share=share.usual_share if self.usual_share is None else self.usual_share)
 
 
 @dataclass(frozen=True)
@@ -58,11 +62,13 @@ class DetectorMemory:
     baseline: BaselineState
     through: datetime | None  # start of the last bucket learned into `baseline`
     totals: WindowTotals | None = None
+    share: ShareState | None = None  # the share and volume models (`alerts.share`), learned with `baseline`
 
 
-def fingerprint(detector: DetectorSettings, counting: Any = None) -> str:
+def fingerprint(detector: DetectorSettings, counting: Any = None, share: ShareSettings | None = None) -> str:
     """Model version + every setting that shapes the state: a change means the state must be rebuilt."""
-    text = json.dumps([MODEL_VERSION, asdict(detector), repr(counting)], sort_keys=True, default=str)
+    text = json.dumps([MODEL_VERSION, asdict(detector), repr(counting), asdict(share or ShareSettings())],
+                      sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -83,6 +89,7 @@ def encode(memory: DetectorMemory, print_: str) -> str:
     return json.dumps({
         "fingerprint": print_, "baseline": _plain(memory.baseline), "through": _epoch(memory.through),
         "totals": None if totals is None else {**asdict(totals), "last_start": _epoch(totals.last_start)},
+        "share": (memory.share or ShareState()).to_dict(),
     }, separators=(",", ":"))
 
 
@@ -104,10 +111,19 @@ def decode(text: str | None, print_: str) -> DetectorMemory:
         totals = data.get("totals")
         if totals is not None:
             totals = WindowTotals(**{**totals, "last_start": _when(totals.get("last_start"))})
-            for value in (totals.negative, totals.baseline, totals.volume, totals.peak):
+            for value in (totals.negative, totals.baseline, totals.volume, totals.peak, totals.expected_volume):
                 _number(value)
-        return DetectorMemory(baseline, _when(data.get("through")), totals)
-    except (KeyError, TypeError, AttributeError) as exc:
+            if totals.usual_share is not None:
+                _number(totals.usual_share)
+        share = ShareState.from_dict(data["share"])
+        _check(share.volume_baseline)
+        numbers = (share.negative, share.volume, share.seen, share.seen_volume, *(x for r in share.recent for x in r))
+        for value in numbers:
+            _number(value)
+        return DetectorMemory(baseline, _when(data.get("through")), totals, share)
+    except StateError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise StateError(f"stored state is malformed ({type(exc).__name__}: {exc})") from None
 
 
@@ -120,7 +136,8 @@ def _number(value: Any) -> float:
 def _check(s: BaselineState) -> None:
     if len(s.hourly) != 24 or len(s.hourly_seen) != 24 or len(s.weekly) != 7:
         raise StateError("stored state has the wrong shape")
-    for value in (s.buckets_seen, s.level, s.mad, s.mad_window, *s.hourly, *s.hourly_seen, *s.weekly, *s.recent):
+    for value in (s.buckets_seen, s.level, s.mad, s.mad_window, s.cusum, *s.hourly, *s.hourly_seen, *s.weekly,
+                  *s.recent):
         _number(value)
     if s.last_bucket is not None:
         _number(s.last_bucket)
@@ -139,10 +156,14 @@ def _copy(state: BaselineState) -> BaselineState:
     return BaselineState.from_dict(_plain(state))
 
 
+def _copy_share(state: ShareState) -> ShareState:
+    return replace(state, recent=[list(r) for r in state.recent], volume_baseline=_copy(state.volume_baseline))
+
+
 def evaluate_stream(
     brand: str, memory: DetectorMemory | None, buckets: list[BucketCount], *, incident: Incident | None,
     cursor: datetime | None, now: datetime, detector: DetectorSettings, settings: IncidentSettings,
-    settle_seconds: int = 0, previous: Incident | None = None,
+    settle_seconds: int = 0, previous: Incident | None = None, share: ShareSettings | None = None,
 ) -> tuple[Evaluation, DetectorMemory]:
     """`evaluate_brand` from a stored state: `buckets` follow `memory.through` (all history if no memory).
 
@@ -150,24 +171,30 @@ def evaluate_stream(
     `previous` is the brand's last resolved incident, for the cooldown (`alerts.incidents.cooling`).
     """
     state = _copy(memory.baseline) if memory else None
-    spike = SpikeDetector(detector, state)
+    share_state = _copy_share(memory.share) if memory and memory.share else None
+    spike = BrandDetector(detector, share or ShareSettings(), state, share_state)
     span = timedelta(seconds=detector.bucket_seconds)
     settled_end = now - timedelta(seconds=settle_seconds)
     verdicts: list[Verdict] = []
+    shares: list[ShareVerdict] = []
     active = incident if incident and incident.is_active else None
     original = active
     new_cursor = cursor
     through = memory.through if memory else None
     snapshot: BaselineState | None = None  # the state as of the last settled bucket
+    share_snapshot: ShareState | None = None
     for bucket in buckets:
         closed = bucket.start + span <= now
         settled = bucket.start + span <= settled_end
         if snapshot is None and not (closed and settled):
-            snapshot = _copy(spike.state)  # buckets from here are only learned on a copy, until they settle
-        verdict = spike.update(bucket.start, bucket.negative) if closed else spike.judge(bucket.start, bucket.negative)
+            snapshot = _copy(spike.spike.state)  # buckets from here are only learned on a copy, until they settle
+            share_snapshot = _copy_share(spike.share.state)
+        verdict, share_verdict = (spike.update(bucket.start, bucket.negative, bucket.volume) if closed
+                                  else spike.judge(bucket.start, bucket.negative, bucket.volume))
         if closed and snapshot is None:
             through = bucket.start
         verdicts.append(verdict)
+        shares.append(share_verdict)
         active, acted = act_on_bucket(brand, active, verdict, closed=closed, cursor=cursor, now=now,
                                       bucket_seconds=detector.bucket_seconds, settings=settings, previous=previous)
         if not acted:
@@ -177,35 +204,40 @@ def evaluate_stream(
         if active is not None and active.status == "resolved":
             break  # report the resolution first; a later spike opens a new incident on the next run
     if snapshot is None:
-        snapshot = spike.state
+        snapshot, share_snapshot = spike.spike.state, spike.share.state
     carried = memory.totals if memory else None
     if active is None:
-        return Evaluation(None, None, new_cursor, verdicts, False), DetectorMemory(snapshot, through, None)
+        return (Evaluation(None, None, new_cursor, verdicts, False),
+                DetectorMemory(snapshot, through, None, share_snapshot))
     if carried is None or carried.incident_id != active.incident_id:
         carried = WindowTotals(active.incident_id)
-    active, totals = _with_totals(active, carried, buckets, verdicts, span, now, through)
+    active, totals, shown = _with_totals(active, carried, buckets, verdicts, shares, span, now, through)
     event = notification_due(active, settings)
     if event:
         active = mark_notified(active)
     kept = totals if active.is_active else None
-    evaluation = Evaluation(active, event, new_cursor, verdicts, active != original or event is not None)
-    return evaluation, DetectorMemory(snapshot, through, kept)
+    evaluation = Evaluation(active, event, new_cursor, verdicts, active != original or event is not None,
+                            window_figures(shown.usual_share, shown.expected_volume))
+    return evaluation, DetectorMemory(snapshot, through, kept, share_snapshot)
 
 
 def _with_totals(incident: Incident, carried: WindowTotals, buckets: list[BucketCount], verdicts: list[Verdict],
-                 span: timedelta, now: datetime, through: datetime | None) -> tuple[Incident, WindowTotals]:
-    """As `evaluate._with_totals`, but the settled part of the window comes from `carried`."""
+                 shares: list[ShareVerdict], span: timedelta, now: datetime,
+                 through: datetime | None) -> tuple[Incident, WindowTotals, WindowTotals]:
+    """As `evaluate._with_totals`, but the settled part of the window comes from `carried`.
+
+    Returns the incident, the settled totals to store and the totals shown now (settled + unsettled)."""
     end = incident.resolved_at or now
-    inside = [(b, v) for b, v in zip(buckets[: len(verdicts)], verdicts, strict=True)
+    inside = [(b, v, s) for b, v, s in zip(buckets[: len(verdicts)], verdicts, shares, strict=True)
               if incident.window_start <= b.start < end]
     settled = carried
     shown = carried
-    for bucket, verdict in inside:
+    for bucket, verdict, share in inside:
         if through is not None and bucket.start <= through:
-            settled = settled.plus(bucket, verdict)
-        shown = shown.plus(bucket, verdict)
+            settled = settled.plus(bucket, verdict, share)
+        shown = shown.plus(bucket, verdict, share)
     if shown.last_start is None:
-        return incident, settled
+        return incident, settled, shown
     last_end = min(shown.last_start + span, now)
     return replace(
         incident,
@@ -214,7 +246,7 @@ def _with_totals(incident: Incident, carried: WindowTotals, buckets: list[Bucket
         baseline=round(shown.baseline, 2),
         volume=_tidy(shown.volume),
         peak_bucket_negative=_tidy(shown.peak),
-    ), settled
+    ), settled, shown
 
 
 def _tidy(value: float) -> float:

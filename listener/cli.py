@@ -411,7 +411,8 @@ def _until(value: str, config: Config, now: datetime) -> datetime:
 
 
 def cmd_backtest(args: argparse.Namespace, config: Config) -> int:
-    from listener.backtest import replay_brand
+    """What the daemon would have raised over stored history (voices, weights, share, cooldown); writes nothing."""
+    from listener.backtest import backtest_rows
 
     store = _store(config)
     now = datetime.now(UTC)
@@ -425,9 +426,9 @@ def cmd_backtest(args: argparse.Namespace, config: Config) -> int:
         if first is None:
             continue
         start = max(first, since - timedelta(seconds=config.detector.warmup_seconds)) if since else first
-        buckets = store.bucket_counts(brand, since=start, until=now, bucket_seconds=config.detector.bucket_seconds)
-        for incident in replay_brand(brand, buckets, detector=config.detector, incidents=config.incidents, now=now):
-            if since and incident.opened_at < since:
+        for incident in backtest_rows(store, brand, start=start, now=now, detector=config.detector,
+                                      incidents=config.incidents, counting=config.counting, share=config.share):
+            if since and incident.incident.opened_at < since:
                 continue
             total += 1
             _emit(incident.row())

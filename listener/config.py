@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from alerts.channels import ChannelSpec
 from alerts.channels.base import Secret
 from alerts.incidents import IncidentSettings
+from alerts.share import ShareSettings
 from alerts.spikes import DetectorSettings
 from alerts.voices import CountSettings
 from analyzers import BrandSpec, SentimentSettings
@@ -77,6 +78,7 @@ class Config:
     resolved: dict[str, Any] = field(repr=False, default_factory=dict)  # for check-config, secrets redacted
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     counting: CountSettings = field(default_factory=CountSettings)  # what the live detection job counts
+    share: ShareSettings = field(default_factory=ShareSettings)  # the negative-share test (alerts.share)
 
     def feed(self, name: str) -> FeedSource:
         for source in self.feeds:
@@ -261,6 +263,7 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
         delivery=delivery_settings(s["delivery"]),
         counting=CountSettings(fold_reposts=d["fold_reposts"], weight_reach=d["weight_reach"],
                                weight_signals=d["weight_signals"], settle_seconds=d["settle"]),
+        share=ShareSettings(enabled=d["share"], min_negative=d["share_min_count"], min_rise=d["share_rise"]),
     )
 
 

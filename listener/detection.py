@@ -46,16 +46,18 @@ def _history_start(store: Store, brand: str, config: Config, now: datetime) -> d
 
 
 def build_payload(store: Store, config: Config, event: str, incident: Incident, playbooks: dict[str, Playbook],
-                  now: datetime) -> dict:
+                  now: datetime, figures: dict | None = None) -> dict:
+    """`figures`: the detector's share/volume context of the window (`Evaluation.figures`)."""
     window = store.mentions(brand=incident.brand, since=incident.window_start, until=now + timedelta(seconds=1),
                             label="negative", limit=2000)
-    posts = fold_reposts(window)[:EVIDENCE_POSTS]
+    voices = fold_reposts(window)
+    posts = voices[:EVIDENCE_POSTS]
     weights = signal_weights(window)
     base = config.incident_url_base
     payload = incident_payload(
         event, incident, posts=posts, keywords=top_keywords(window, 10), signals=[c for c, _ in weights.most_common()],
         playbook=choose_playbook(playbooks, weights), incident_url=f"{base}/incidents/{incident.incident_id}"
-        if base else None, sent_at=now,
+        if base else None, sent_at=now, reach_total=sum(v.reach_total for v in voices), figures=figures,
     )
     # The response clock (黄金4小时): how long the brand has been silent, or how its statement landed.
     clock = incident_response(store, incident, bucket_seconds=config.detector.bucket_seconds, now=now)
@@ -66,7 +68,7 @@ def build_payload(store: Store, config: Config, event: str, incident: Incident, 
 def state_fingerprint(config: Config) -> str:
     """What a stored state must have been made with: the model, the detector settings, what a bucket counts."""
     c = config.counting
-    return fingerprint(config.detector, (c.fold_reposts, c.weight_reach, c.weight_signals))
+    return fingerprint(config.detector, (c.fold_reposts, c.weight_reach, c.weight_signals), config.share)
 
 
 def _memory(store: Store, brand: str, config: Config, incident: Incident | None, now: datetime,
@@ -103,7 +105,7 @@ def evaluate(store: Store, config: Config, brand: str, now: datetime,
                            counting=config.counting)
     return evaluate_stream(brand, memory, buckets, incident=incident, cursor=store.detector_cursor(brand), now=now,
                            detector=config.detector, settings=config.incidents,
-                           settle_seconds=config.counting.settle_seconds,
+                           settle_seconds=config.counting.settle_seconds, share=config.share,
                            previous=None if incident else _last_resolved(store, brand))
 
 
@@ -127,7 +129,8 @@ def detect(store: Store, config: Config, playbooks: dict[str, Playbook], now: da
         if evaluation.event and evaluation.incident and silenced:
             log.info("%s: %s not sent, brand silenced until %s", spec.name, evaluation.event, silenced.isoformat())
         elif evaluation.event and evaluation.incident:
-            payload = build_payload(store, config, evaluation.event, evaluation.incident, playbooks, now)
+            payload = build_payload(store, config, evaluation.event, evaluation.incident, playbooks, now,
+                                    evaluation.figures)
             notifications = notifications_for(config, evaluation.event, payload, now=now, brand=spec.name,
                                               severity=evaluation.incident.severity,
                                               incident_id=evaluation.incident.incident_id)

@@ -215,6 +215,10 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
         Setting("weight_reach", _bool, False, "Count a voice as 1 + log10(1 + reach of its copies), at most 5"),
         Setting("weight_signals", _bool, False, "Multiply a voice raising a crisis signal by the category's weight"),
         Setting("settle", _duration(0), "1h", "Late posts this long after their bucket closed still count in it"),
+        Setting("share", _bool, True, "Also page when the negative share jumps far above the brand's usual share "
+                "(binomial tail 1e-6), with volume steady"),
+        Setting("share_min_count", _int(1), 10, "The share test needs at least this many negative voices"),
+        Setting("share_rise", _fraction, 0.25, "The share must be this far above usual (0.25 = 25 points)"),
     ]}),
     "channels": (True, {s.key: s for s in [
         Setting("name", _nonempty, required=True, help="Unique; `listener test-channel NAME`"),

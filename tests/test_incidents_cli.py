@@ -63,6 +63,8 @@ def test_backtest_shows_the_incident_history_would_have_fired(write_config, tmp_
     assert len(rows) == 1
     assert rows[0]["brand"] == BRAND and rows[0]["notifications"][0] == "incident.opened"
     assert rows[0]["notifications"][-1] == "incident.resolved" and rows[0]["negative"] >= 40
+    assert len(rows[0]["notified_at"]) == len(rows[0]["notifications"])  # when each would have been sent
+    assert 0 <= rows[0]["baseline_share"] <= 1 and rows[0]["expected_volume"] >= 0
     opened = datetime.fromisoformat(rows[0]["opened_at"])
     assert abs((now - timedelta(hours=20) - opened).total_seconds()) <= 600
     # nothing was written: a backtest is a dry run

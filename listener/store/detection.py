@@ -97,7 +97,7 @@ def voice_counts(store: Store, brand: str, *, since: datetime, until: datetime, 
             " LEFT JOIN voice_members v ON v.brand = b.brand AND v.mention_id = b.mention_id"
             " LEFT JOIN voices c ON c.brand = b.brand AND c.voice_id = b.mention_id"
             f" WHERE {_WINDOW} AND {head}", params)
-        voices = (VoiceRow(r[0], bool(r[1]), r[2], _signal_weight(r[3])) for r in rows)
+        voices = (VoiceRow(r[0], bool(r[1]), r[2], signal_weight(r[3])) for r in rows)
         return weighted_buckets(voices, since=start, until=until, bucket_seconds=bucket_seconds, settings=counting)
     rows = store.conn.execute(
         "SELECT (b.published_ts / ?) * ? AS k, sum(b.label = 'negative'), count(*) FROM mention_brands b"
@@ -121,7 +121,8 @@ def voice_of(store: Store, brand: str, mention_id: str) -> tuple[str, int, int] 
     return (row[0], row[1], row[2]) if row else None
 
 
-def _signal_weight(signals: str | None) -> float:
+def signal_weight(signals: str | None) -> float:
+    """The heaviest crisis-signal weight of a post's stored signals (0 if none or unreadable)."""
     try:
         return max((float(s.get("weight", 1.0)) for s in json.loads(signals or "[]")), default=0.0)
     except (ValueError, TypeError, AttributeError):
