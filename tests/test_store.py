@@ -65,23 +65,3 @@ def test_bucket_counts_fill_gaps_and_skip_official_posts(tmp_path) -> None:
     buckets = store.bucket_counts("栖云乳业", since=NOW - timedelta(hours=1), until=NOW, bucket_seconds=600)
     assert len(buckets) == 7  # 11:00 ... 12:00, empty buckets included
     assert [(b.negative, b.volume) for b in buckets] == [(0, 0), (1, 1), (0, 0), (0, 0), (0, 0), (1, 2), (0, 0)]
-
-
-def test_feed_urls_stored_by_an_older_build_lose_their_credentials(tmp_path) -> None:
-    """Migration 10: a database from before URLs were masked keeps no `?key=` and no error quoting it."""
-    path = tmp_path / "old.db"
-    store = Store(path)
-    url = "https://rsshub.example/weibo/user/1?key=oldkey-7f3a91&limit=5"
-    store.conn.execute("INSERT INTO feeds (feed, url, last_error, consecutive_failures) VALUES (?, ?, ?, 1)",
-                       ("w", url, f"ConnectError while fetching {url}"))
-    store.conn.execute("INSERT INTO feeds (feed, url) VALUES ('plain', 'https://news.example/rss')")
-    store.conn.execute("DELETE FROM _migrations WHERE version = 10")
-    store.conn.commit()
-    store.close()
-    again = Store(path)
-    rows = {r[0]: r[1:] for r in again.conn.execute("SELECT feed, url, last_error FROM feeds")}
-    assert rows["w"] == ("https://rsshub.example/weibo/user/1?key=***&limit=5",
-                         "ConnectError while fetching https://rsshub.example/weibo/user/1?key=***&limit=5")
-    assert rows["plain"] == ("https://news.example/rss", None)
-    again.close()
-    assert b"oldkey-7f3a91" not in b"".join(p.read_bytes() for p in tmp_path.glob("old.db*"))

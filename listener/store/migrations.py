@@ -157,19 +157,6 @@ def _detector_state(db: sqlite_utils.Database) -> None:
                " PRIMARY KEY (brand, mention_id)) WITHOUT ROWID")
 
 
-def _redacted_feed_urls(db: sqlite_utils.Database) -> None:
-    """Feed URLs were stored as configured, so an RSSHub `?key=` or an API token sat in the database (and in
-    error texts quoting the URL); they are now stored masked, and rows written before are masked here."""
-    from alerts.channels.redact import redact_url, scrub, url_secrets
-
-    rows = db.execute("SELECT feed, url, last_error, last_warning FROM feeds WHERE url IS NOT NULL").fetchall()
-    for feed, url, last_error, last_warning in rows:
-        secrets = url_secrets(url, all_params=False)
-        if secrets:
-            db.execute("UPDATE feeds SET url = ?, last_error = ?, last_warning = ? WHERE feed = ?",
-                       (redact_url(url), scrub(last_error, secrets), scrub(last_warning, secrets), feed))
-
-
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
     (2, "feed warnings", _feed_warnings),
@@ -180,5 +167,4 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (7, "dashboard hourly rollup", _brand_hourly),
     (8, "search index filled per batch (collection speed)", _bulk_search_index),
     (9, "detector state and near-duplicate voices", _detector_state),
-    (10, "feed URLs stored without their credentials", _redacted_feed_urls),
 ]
