@@ -119,12 +119,12 @@ async def collect_round(config: Config, store: Store, analyzer: AnalyzerLike, cl
     Three stages overlap: the event loop fetches and parses; `AnalysisPool` analyses each feed's new posts
     on the other cores; whatever feeds are analysed when the loop gets to them are stored in one
     transaction. `pool`: an already started pool (the daemon's); else one is forked for this round
-    (`workers`, default one per core; 0 analyses in this process).
+    (`workers`, default `collector.analysis_workers`: one per core; 0 analyses in this process).
     """
     feeds = list(feeds if feeds is not None else config.feeds)
     limit = asyncio.Semaphore(config.collector.concurrency)
     owned = pool is None
-    pool = pool or AnalysisPool(analyzer, workers)
+    pool = pool or AnalysisPool(analyzer, config.collector.analysis_workers if workers is None else workers)
     # Feeds between fetch and store at once: keeps the workers fed without holding every feed's items in memory.
     in_flight = asyncio.Semaphore(config.collector.concurrency + 4 * max(1, pool.workers))
     hosts = HostLimiter(config.collector.per_host, config.collector.host_delay)
