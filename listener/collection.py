@@ -74,7 +74,7 @@ def store_rounds(config: Config, store: Store, rounds: list[FeedRound], clock: C
     with store.transaction() as conn:
         for one in rounds:
             source, result = one.source, one.result
-            new = store.insert_mentions(one.analysis.mentions, conn)
+            new = store.insert_stored(one.analysis.rows(), conn)
             failure = one.analysis.error_text()
             if failure and not result.error:
                 result = replace(result, state=failed_state(source, one.before, failure, now), error=failure)

@@ -24,6 +24,7 @@ from listener.clock import utcnow
 from listener.collection import collect_round
 from listener.config import load_config
 from listener.store import Store
+from listener.store.codec import stored_mention
 from tests.fault_server import FaultServer, Reply
 
 BRAND = "栖云乳业"
@@ -67,10 +68,6 @@ def items(feed: str, count: int, marks: dict[int, str] | None = None) -> list[Ra
                     fetched_at=NOW) for n in range(count)]
 
 
-def ids(mentions: list[Mention]) -> list[str]:
-    return [m.mention_id for m in mentions]
-
-
 async def analyze_all(pool: AnalysisPool, batches: dict[str, list[RawItem]]) -> dict:
     results = await asyncio.gather(*(pool.analyze(batch, feed_brand=BRAND) for batch in batches.values()))
     return dict(zip(batches, results, strict=True))
@@ -80,20 +77,21 @@ def test_results_come_back_in_input_order_with_ids_kept(pool: AnalysisPool, anal
     batches = {f"f{i}": items(f"f{i}", 30 + i) for i in range(6)}
     results = asyncio.run(analyze_all(pool, batches))
     for feed, batch in batches.items():
-        assert ids(results[feed].mentions) == [item.item_id for item in batch]
+        assert results[feed].ids() == [item.item_id for item in batch]
         assert results[feed].error_text() is None
-        # the same Mentions as analysing in this process
-        assert results[feed].mentions == [analyzer.analyze(i, feed_brand=BRAND) for i in batch]
+        # the rows of the same Mentions as analysed in this process (the workers send rows, not Mentions)
+        assert results[feed].mentions == []
+        assert results[feed].stored == [stored_mention(analyzer.analyze(i, feed_brand=BRAND)) for i in batch]
     assert pool.restarts == 0
 
 
 def test_a_poison_post_is_reported_alone_and_its_neighbours_kept(pool: AnalysisPool) -> None:
     batches = {"bad": items("bad", 10, {3: "RAISE"}), "good": items("good", 10)}
     results = asyncio.run(analyze_all(pool, batches))
-    assert ids(results["bad"].mentions) == [f"bad-{n}" for n in range(10) if n != 3]
+    assert results["bad"].ids() == [f"bad-{n}" for n in range(10) if n != 3]
     assert results["bad"].error_text() == "analysis: post bad-3: ValueError: poison post"
     assert not results["bad"].crashed
-    assert ids(results["good"].mentions) == [f"good-{n}" for n in range(10)]
+    assert results["good"].ids() == [f"good-{n}" for n in range(10)]
     assert results["good"].error_text() is None
     assert pool.restarts == 0
 
@@ -121,23 +119,23 @@ def test_a_worker_killed_mid_batch_is_retried_and_nothing_is_lost(pool: Analysis
     thread.join()
     assert killed and killed[0] in workers  # a real worker of the pool, killed while busy with the batch
     for feed, batch in batches.items():  # retried: every post once, in order, no error
-        assert ids(results[feed].mentions) == [item.item_id for item in batch], feed
+        assert results[feed].ids() == [item.item_id for item in batch], feed
         assert results[feed].error_text() is None, feed
     assert pool.restarts == 1
     assert killed[0] not in pool.pids()
     after = asyncio.run(analyze_all(pool, {"later": items("later", 15)}))  # the fresh pool works
-    assert ids(after["later"].mentions) == [f"later-{n}" for n in range(15)]
+    assert after["later"].ids() == [f"later-{n}" for n in range(15)]
 
 
 def test_a_batch_that_kills_its_quarantine_worker_too_is_reported_on_its_feed_alone(pool: AnalysisPool) -> None:
     batches = {"deadly": items("deadly", 10, {4: "KILL"}), "fine": items("fine", 25)}
     results = asyncio.run(analyze_all(pool, batches))
-    assert results["deadly"].crashed and results["deadly"].mentions == []
+    assert results["deadly"].crashed and results["deadly"].rows() == []
     assert results["deadly"].error_text() == "analysis: worker crashed on this feed's posts (twice)"
-    assert ids(results["fine"].mentions) == [f"fine-{n}" for n in range(25)]
+    assert results["fine"].ids() == [f"fine-{n}" for n in range(25)]
     assert results["fine"].error_text() is None
     after = asyncio.run(analyze_all(pool, {"later": items("later", 5)}))
-    assert ids(after["later"].mentions) == [f"later-{n}" for n in range(5)]
+    assert after["later"].ids() == [f"later-{n}" for n in range(5)]
 
 
 def test_a_hanging_batch_hits_its_deadline(pool: AnalysisPool, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,10 +146,10 @@ def test_a_hanging_batch_hits_its_deadline(pool: AnalysisPool, monkeypatch: pyte
     took = time.monotonic() - started
     assert results["stuck"].crashed
     assert results["stuck"].error_text() == "analysis: worker timed out on this feed's posts (twice)"
-    assert ids(results["fine"].mentions) == [f"fine-{n}" for n in range(5)]
+    assert results["fine"].ids() == [f"fine-{n}" for n in range(5)]
     assert 6 <= took < 60  # two deadlines of 3 s (main pool, then quarantine), not an hour
     after = asyncio.run(analyze_all(pool, {"later": items("later", 5)}))
-    assert ids(after["later"].mentions) == [f"later-{n}" for n in range(5)]
+    assert after["later"].ids() == [f"later-{n}" for n in range(5)]
 
 
 def test_in_process_analysis_gives_the_same_results(analyzer: MarkerAnalyzer) -> None:
@@ -159,7 +157,7 @@ def test_in_process_analysis_gives_the_same_results(analyzer: MarkerAnalyzer) ->
     with AnalysisPool(analyzer, workers=0) as inline:
         assert inline.start() == []
         result = asyncio.run(inline.analyze(batch, feed_brand=BRAND))
-    assert ids(result.mentions) == [f"inline-{n}" for n in range(12) if n != 7]
+    assert result.ids() == [f"inline-{n}" for n in range(12) if n != 7]
     assert result.error_text() == "analysis: post inline-7: ValueError: poison post"
 
 
