@@ -63,20 +63,17 @@ def tidy(value: str) -> str:
     return "\n".join(line.strip() for line in value.split("\n")).strip()
 
 
+_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if chr(code) not in _KEEP_FULLWIDTH}
+_HALFWIDTH[0x3000] = ord(" ")
+
+
 def to_halfwidth(value: str) -> str:
-    """Full-width ASCII forms (ＡＢＣ１２３ ＠ ＃ ［ ］) to ASCII; Chinese punctuation (，。！？：；（）) stays."""
+    """Full-width ASCII forms (ＡＢＣ１２３ ＠ ＃ ［ ］) to ASCII; Chinese punctuation (，。！？：；（）) stays.
+
+    One `str.translate` (C) instead of a Python loop per character: that loop was 7% of analysis."""
     if value.isascii():
         return value
-    out = []
-    for char in value:
-        code = ord(char)
-        if 0xFF01 <= code <= 0xFF5E and char not in _KEEP_FULLWIDTH:
-            out.append(chr(code - 0xFEE0))
-        elif code == 0x3000:
-            out.append(" ")
-        else:
-            out.append(char)
-    return "".join(out)
+    return value.translate(_HALFWIDTH)
 
 
 def strip_pinyin_notes(value: str) -> str:

@@ -17,6 +17,8 @@ import jieba.posseg
 
 _HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._]+)")  # jieba.posseg's re_han_internal: what it segments
 _ALNUM1 = re.compile("^[a-zA-Z0-9]$")  # a single letter or digit: jieba glues runs of these into 'eng'
+CACHE_BLOCKS = 200_000  # blocks remembered (a few tens of MB at most), then the cache starts over
+CACHE_MAX_CHARS = 64  # longer blocks rarely recur and would make the cache's size unbounded in bytes
 
 
 class Segmenter:
@@ -25,15 +27,32 @@ class Segmenter:
     def __init__(self, posseg: jieba.posseg.POSTokenizer | None = None):
         self._pos = posseg or jieba.posseg.dt
         self._tok = self._pos.tokenizer
+        # Block -> its words. Posts repeat blocks (reposts, boilerplate, 转发微博, a brand's stock phrases);
+        # the route of a block depends only on the dictionary: the cache starts over when a word is added
+        # (jieba's total grows), and a hit whose words were deleted since (frequency 0) is recomputed.
+        self._cache: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._dictionary: tuple[int, int] = (0, 0)
 
     def words(self, text: str) -> list[tuple[str, str]]:
         """(word, tag) for every word of at least two characters, in text order (single characters dropped)."""
         self._tok.check_initialized()
         self._pos.makesure_userdict_loaded()
+        dictionary = (self._tok.total, len(self._tok.FREQ))
+        if dictionary != self._dictionary or len(self._cache) > CACHE_BLOCKS:
+            self._cache, self._dictionary = {}, dictionary
+        cache, freq = self._cache, self._tok.FREQ
         out: list[tuple[str, str]] = []
         for block in _HAN.findall(text):
-            if len(block) > 1:  # a one-character block holds no word of two
-                self._block(block, out)
+            if len(block) < 2:  # a one-character block holds no word of two
+                continue
+            words = cache.get(block)
+            if words is None or not all(tag == "eng" or freq.get(word) for word, tag in words):
+                found: list[tuple[str, str]] = []
+                self._block(block, found)
+                words = tuple(found)
+                if len(block) <= CACHE_MAX_CHARS:
+                    cache[block] = words
+            out.extend(words)
         return out
 
     def _block(self, sentence: str, out: list[tuple[str, str]]) -> None:

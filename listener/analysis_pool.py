@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 from analyzers import Mention
 from collectors import RawItem
+from listener.store.codec import StoredMention, stored_mention
 
 log = logging.getLogger("listener.analysis")
 SECONDS_PER_POST = 1.0  # deadline of a batch: generous (a post takes ~1 ms; a loaded machine, 10x that)
@@ -45,11 +46,22 @@ class AnalyzerLike(Protocol):
 
 @dataclass
 class BatchResult:
-    """The Mentions of one feed's batch (input order, posts about no brand left out) and what failed."""
+    """The Mentions of one feed's batch (input order, posts about no brand left out) and what failed.
+
+    From a worker, the batch comes back as `stored` rows (built there, ready for `Store.insert_stored`)
+    and `mentions` is empty: the parent, which also fetches, parses and writes, never rebuilds them."""
 
     mentions: list[Mention] = field(default_factory=list)
+    stored: list[StoredMention] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one line per post that could not be analysed
     crashed: bool = False  # the whole batch was lost: its worker died twice
+
+    def rows(self) -> list[StoredMention]:
+        """What the store writes, in input order, whichever form the batch came back in."""
+        return self.stored or [stored_mention(m) for m in self.mentions]
+
+    def ids(self) -> list[str]:
+        return [row[0] for row, _ in self.stored] or [m.mention_id for m in self.mentions]
 
     def error_text(self) -> str | None:
         if self.crashed:
@@ -64,23 +76,27 @@ _ANALYZER: AnalyzerLike | None = None  # the parent's analyzer; forked workers i
 
 
 def analyze_batch(analyzer: AnalyzerLike, items: list[RawItem], feed_brand: str | None,
-                  official: bool) -> BatchResult:
-    """Analyse posts one by one; a post that raises is reported and skipped, never fatal to its neighbours."""
+                  official: bool, *, rows: bool = False) -> BatchResult:
+    """Analyse posts one by one; a post that raises is reported and skipped, never fatal to its neighbours.
+
+    `rows`: return store rows (`stored`) instead of Mentions, built per post inside the same guard."""
     result = BatchResult()
     for item in items:
         try:
             mention = analyzer.analyze(item, feed_brand=feed_brand, official=official)
+            if mention is not None:
+                if rows:
+                    result.stored.append(stored_mention(mention))
+                else:
+                    result.mentions.append(mention)
         except Exception as exc:  # attacker-controlled text must not take the feed's other posts with it
             result.errors.append(f"analysis: post {item.item_id}: {type(exc).__name__}: {exc}"[:500])
-            continue
-        if mention is not None:
-            result.mentions.append(mention)
     return result
 
 
 def _work(items: list[RawItem], feed_brand: str | None, official: bool) -> BatchResult:
     assert _ANALYZER is not None, "analysis worker started without an analyzer"
-    return analyze_batch(_ANALYZER, items, feed_brand, official)
+    return analyze_batch(_ANALYZER, items, feed_brand, official, rows=True)
 
 
 def _ready() -> int:

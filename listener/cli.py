@@ -224,11 +224,13 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace, config: Config) -> int:
+    from alerts.channels.redact import redact_url
+
     store = _store(config)
     rows = {r["feed"]: r for r in store.feed_rows()}
     for source in config.feeds:
         row = rows.get(source.name, {})
-        record = {"feed": source.name, "url": source.url, "interval": source.interval_seconds,
+        record = {"feed": source.name, "url": redact_url(source.url), "interval": source.interval_seconds,
                   "last_success_at": row.get("last_success_at"),
                   "consecutive_failures": row.get("consecutive_failures", 0),
                   "last_error": row.get("last_error"), "next_attempt_at": row.get("next_attempt_at"),

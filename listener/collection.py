@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from alerts.channels.redact import redact_url, scrub, url_secrets
 from analyzers import Mention
 from collectors import CollectResult, FeedSource, FeedState, RawItem, collect_feed
 from collectors.collect import failed_state
@@ -74,10 +75,11 @@ def store_rounds(config: Config, store: Store, rounds: list[FeedRound], clock: C
     with store.transaction() as conn:
         for one in rounds:
             source, result = one.source, one.result
-            new = store.insert_mentions(one.analysis.mentions, conn)
+            new = store.insert_stored(one.analysis.rows(), conn)
             failure = one.analysis.error_text()
             if failure and not result.error:
                 result = replace(result, state=failed_state(source, one.before, failure, now), error=failure)
+            result = without_url_secrets(source, result)
             health_change = _save_state(config, store, conn, source, result, len(new), now)
             if result.error or result.warning:
                 log.warning("feed %s: %s", source.name, result.error or result.warning)
@@ -86,12 +88,23 @@ def store_rounds(config: Config, store: Store, rounds: list[FeedRound], clock: C
     return reports
 
 
+def without_url_secrets(source: FeedSource, result: CollectResult) -> CollectResult:
+    """The result with the feed URL's credentials (`?key=`, `token=`, `user:pass@`...) masked in its error
+    texts: an httpx error quotes the URL it failed on, and these texts are stored, logged and shown."""
+    secrets = url_secrets(source.url, all_params=False)
+    if not secrets or not (result.error or result.warning or result.state.last_error or result.state.last_warning):
+        return result
+    state = replace(result.state, last_error=scrub(result.state.last_error, secrets),
+                    last_warning=scrub(result.state.last_warning, secrets))
+    return replace(result, state=state, error=scrub(result.error, secrets), warning=scrub(result.warning, secrets))
+
+
 def _save_state(config: Config, store: Store, conn: sqlite3.Connection, source: FeedSource, result: CollectResult,
                 new: int, now: datetime) -> bool | None:
     """The feed's state and warning; a health change (True: recovered) queues its notifications."""
     was_notified = store.feed_unhealthy_notified(source.name)
     health_change = None
-    store.save_feed_state(result.state, url=source.url, items_seen=len(result.items), new_mentions=new,
+    store.save_feed_state(result.state, url=redact_url(source.url), items_seen=len(result.items), new_mentions=new,
                           now=now, conn=conn)
     if not result.error and not result.not_modified:
         store.save_feed_warning(source.name, result.warning, now, conn)
@@ -119,12 +132,12 @@ async def collect_round(config: Config, store: Store, analyzer: AnalyzerLike, cl
     Three stages overlap: the event loop fetches and parses; `AnalysisPool` analyses each feed's new posts
     on the other cores; whatever feeds are analysed when the loop gets to them are stored in one
     transaction. `pool`: an already started pool (the daemon's); else one is forked for this round
-    (`workers`, default one per core; 0 analyses in this process).
+    (`workers`, default `collector.analysis_workers`: one per core; 0 analyses in this process).
     """
     feeds = list(feeds if feeds is not None else config.feeds)
     limit = asyncio.Semaphore(config.collector.concurrency)
     owned = pool is None
-    pool = pool or AnalysisPool(analyzer, workers)
+    pool = pool or AnalysisPool(analyzer, config.collector.analysis_workers if workers is None else workers)
     # Feeds between fetch and store at once: keeps the workers fed without holding every feed's items in memory.
     in_flight = asyncio.Semaphore(config.collector.concurrency + 4 * max(1, pool.workers))
     hosts = HostLimiter(config.collector.per_host, config.collector.host_delay)

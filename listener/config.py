@@ -41,6 +41,7 @@ class CollectorSettings:
     max_bytes: int = 10 * 1024 * 1024
     per_host: int = 4
     host_delay: float = 0.0
+    analysis_workers: int | None = None  # None: one per core; 0: analysis in the collecting process
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,8 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
         collector=CollectorSettings(user_agent=collector["user_agent"],
                                     proxy=Secret(collector["proxy"]) if collector["proxy"] else None,
                                     concurrency=collector["concurrency"], max_bytes=collector["max_bytes"],
-                                    per_host=collector["per_host"], host_delay=collector["host_delay"]),
+                                    per_host=collector["per_host"], host_delay=collector["host_delay"],
+                                    analysis_workers=collector["analysis_workers"]),
         sentiment=SentimentSettings(engine=sentiment["engine"], negative_below=sentiment["negative_below"],
                                     positive_above=sentiment["positive_above"],
                                     model=_model_path(sentiment["model"], base_dir)),

@@ -190,7 +190,7 @@ class Daemon:
         self.analyzer = await self._on(self._writer, lambda: Analyzer(self.config.brands, self.config.sentiment))
         # Forked now, with the models loaded and before the dashboard's threads exist: the workers share the
         # models' pages and inherit no busy thread.
-        self.pool = AnalysisPool(self.analyzer)
+        self.pool = AnalysisPool(self.analyzer, self.config.collector.analysis_workers)
         workers = self.pool.start()
         log.info("analysis: %d worker processes %s", len(workers), workers)
         self.playbooks = load_playbooks()

@@ -195,6 +195,7 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
         Setting("host_delay", _seconds, 0.0, "Least time between two request starts on one host (e.g. 1s)"),
         Setting("retries", _int(0), 2, "Retries of one fetch on timeouts, resets, 5xx and 429"),
         Setting("backoff", _seconds, 1.0, "First retry waits this long (seconds), doubling, with jitter"),
+        Setting("analysis_workers", _int(0), None, "Analysis processes (default: one per core; 0: in process)"),
     ]}),
     "sentiment": (False, {s.key: s for s in [
         Setting("engine", _choice("linear", "snownlp"), "linear", "Sentiment engine"),

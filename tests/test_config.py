@@ -135,3 +135,12 @@ def test_readme_documents_every_setting() -> None:
                if f"`{section}.{key}`" not in readme]
     missing += [key for key in TOP if f"`{key}`" not in readme]
     assert missing == []
+
+
+def test_analysis_workers_default_zero_and_negative() -> None:
+    brands = [{"name": "栖云"}]
+    assert parse_config({"brands": brands}, Path("x.toml")).collector.analysis_workers is None  # one per core
+    raw = {"brands": brands, "collector": {"analysis_workers": 0}}
+    assert parse_config(raw, Path("x.toml")).collector.analysis_workers == 0
+    with pytest.raises(ConfigError, match="analysis_workers"):
+        parse_config({"brands": brands, "collector": {"analysis_workers": -1}}, Path("x.toml"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -256,3 +257,97 @@ def test_feed_urls_keep_harmless_parameters() -> None:
 
     assert redact_url("http://rsshub.local/weibo/keyword/栖云?key=s3cr3t&limit=20") == \
         "http://rsshub.local/weibo/keyword/栖云?key=***&limit=20"
+
+
+FEED_CANARIES = {"key": "kyCANARYfeed0001", "token": "tkCANARYfeed0002", "access_token": "atCANARYfeed0003",
+                 "apikey": "apCANARYfeed0004", "sign": "sgCANARYfeed0005", "password": "pwCANARYfeed0006"}
+
+
+def assert_no_feed_canary(where: str, text: str | bytes) -> None:
+    data = text.encode() if isinstance(text, str) else text
+    for name, canary in FEED_CANARIES.items():
+        assert canary.encode() not in data, f"the feed URL's {name} leaked into {where}"
+
+
+def test_feed_url_credentials_are_never_stored_shown_or_logged(write_config, tmp_path: Path, capsys) -> None:
+    """RSSHub `?key=`, API `token=`/`access_token=`/`apikey=`/`sign=` and `user:pass@`: masked in the feeds
+    table, `listener feeds`, `listener status`, the dashboard's feeds page, error texts and DEBUG logs,
+    while the fetch itself goes to the real URL."""
+    import asyncio
+
+    import httpx
+
+    from listener.cli import main
+    from listener.config import load_config
+    from listener.web.app import create_app
+    from tests.fault_server import FaultServer, Reply
+
+    c = FEED_CANARIES
+    with FaultServer() as server:
+        host = server.url.split("://", 1)[1]
+        server.routes["/ok"] = Reply(rss("ok", 3), headers={"Content-Type": "application/rss+xml"})
+        server.routes["/auth"] = lambda n, headers: Reply(
+            rss("auth", 2) if headers.get("Authorization") == "Basic " + base64.b64encode(
+                f"reader:{c['password']}".encode()).decode() else b"who are you", 200 if headers.get(
+                "Authorization") else 401, headers={"Content-Type": "application/rss+xml"})
+        server.routes["/broken"] = Reply(b"oops", 500)
+        feeds = {"ok": f"{server.url}/ok?key={c['key']}&limit=20",
+                 "auth": f"http://reader:{c['password']}@{host}/auth?access_token={c['access_token']}",
+                 "broken": f"{server.url}/broken?token={c['token']}",
+                 "dead": f"http://127.0.0.1:{free_port()}/weibo?apikey={c['apikey']}&sign={c['sign']}"}
+        config = write_config("[store]\npath = \"feedkeys.db\"\n[logging]\nlevel = \"debug\"\n"
+                              "[collector]\nretries = 0\nanalysis_workers = 0\n" + BRAND_TOML + "".join(
+                                  f'[[feeds]]\nname = "{name}"\nurl = "{url}"\n' for name, url in feeds.items()))
+        collected = subprocess.run([sys.executable, "-m", "listener", "collect", "--log-level", "debug",
+                                    "--config", str(config)], capture_output=True, text=True, timeout=300)
+    assert collected.returncode == 1, collected.stderr  # two feeds fail
+    assert "DEBUG" in collected.stderr and "***" in collected.stderr
+    assert_no_feed_canary("`listener collect` output and DEBUG log", collected.stdout + collected.stderr)
+    reports = {r["feed"]: r for r in map(json.loads, collected.stdout.splitlines())}
+    assert (reports["ok"]["new"], reports["auth"]["new"]) == (3, 2)  # fetched with the real key and password
+    assert "HTTP 500" in reports["broken"]["error"] and "token=***" in reports["broken"]["error"]
+    assert "apikey=***" in reports["dead"]["error"] and "sign=***" in reports["dead"]["error"]
+
+    db = tmp_path / "feedkeys.db"
+    stored = dict(query(db, "SELECT feed, url FROM feeds"))
+    assert stored["ok"].endswith("/ok?key=***&limit=20")
+    assert stored["auth"] == f"http://reader:***@{host}/auth?access_token=***"
+    for path in tmp_path.glob("feedkeys.db*"):
+        assert_no_feed_canary(f"the database ({path.name})", path.read_bytes())
+
+    assert main(["feeds", "--jsonl", "--config", str(config)]) == 0
+    assert main(["feeds", "--config", str(config)]) == 0
+    out = capsys.readouterr()
+    assert "key=***" in out.out and "HTTP 500" in out.out
+    assert_no_feed_canary("`listener feeds`", out.out + out.err)
+    report = status(config)
+    assert {f["feed"] for f in report["feeds"]["failing"]} == {"broken", "dead"}
+    assert_no_feed_canary("`listener status`", json.dumps(report, ensure_ascii=False))
+
+    async def feeds_page() -> httpx.Response:
+        app = create_app(load_config(config))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8080") as cl:
+            return await cl.get("/feeds")
+    page = asyncio.run(feeds_page())
+    assert page.status_code == 200 and "broken" in page.text and "***" in page.text
+    assert_no_feed_canary("the dashboard's feeds page", page.text)
+
+
+def test_an_old_database_has_its_feed_urls_masked_on_open(tmp_path: Path) -> None:
+    """Rows written before URLs were masked (migration 10): URL masked, its secrets scrubbed from the error."""
+    import sqlite3
+
+    from listener.store.migrations import MIGRATIONS
+
+    db = tmp_path / "old.db"
+    store = Store(db)
+    store.close()
+    url = f"https://rsshub.example/weibo/user/1?key={FEED_CANARIES['key']}"
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM _migrations WHERE version = 10")
+        conn.execute("INSERT INTO feeds (feed, url, last_error, consecutive_failures) VALUES (?, ?, ?, 1)",
+                     ("old", url, f"HTTP 500 from {url}"))
+    assert any(version == 10 for version, _, _ in MIGRATIONS)
+    Store(db).close()
+    assert query(db, "SELECT url, last_error FROM feeds") == [
+        ("https://rsshub.example/weibo/user/1?key=***", "HTTP 500 from https://rsshub.example/weibo/user/1?key=***")]

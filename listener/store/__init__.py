@@ -21,12 +21,13 @@ from analyzers import Mention
 from collectors import FeedState
 from listener.store.codec import (
     MENTION_COLUMNS,
+    StoredMention,
     dumps,
     from_ts,
     incident_from_row,
     incident_row,
     mention_from_row,
-    mention_row,
+    stored_mention,
     ts,
 )
 from listener.store.db import StoreError, connect
@@ -35,6 +36,8 @@ __all__ = ["Store", "StoreError"]
 
 _INSERT_MENTION = (f"INSERT OR IGNORE INTO mentions ({', '.join(MENTION_COLUMNS)})"
                    f" VALUES ({', '.join('?' for _ in MENTION_COLUMNS)})")
+_INSERT_BRAND = ("INSERT OR IGNORE INTO mention_brands (mention_id, brand, spans, published_ts, label, official)"
+                 " VALUES (?, ?, ?, ?, ?, ?)")
 
 
 class Store:
@@ -76,23 +79,29 @@ class Store:
         (migration 8): one FTS5 insert per row from a trigger cost more than everything else together.
         """
         mentions = list(mentions)
-        known = self.known_mention_ids((m.mention_id for m in mentions), conn)
-        new, rows = [], []
+        pending = set(self.insert_stored([stored_mention(m) for m in mentions], conn))
+        new = []
         for mention in mentions:
-            if mention.mention_id in known:
+            if mention.mention_id in pending:  # an id twice in the batch: only its first Mention was stored
+                pending.discard(mention.mention_id)
+                new.append(mention)
+        return new
+
+    def insert_stored(self, stored: list[StoredMention], conn: sqlite3.Connection) -> list[str]:
+        """Rows built by `codec.stored_mention` (in the analysis workers) inserted unless stored already;
+        returns the ids inserted. The same id twice in one batch: the first one wins."""
+        known = self.known_mention_ids((row[0] for row, _ in stored), conn)
+        rows, links, new = [], [], []
+        for row, brand_links in stored:
+            if row[0] in known:
                 continue
-            known.add(mention.mention_id)  # the same id twice in one batch: the first one wins, as before
-            new.append(mention)
-            rows.append(mention_row(mention))
-        if not new:
-            self._index_search(conn)
-            return []
-        conn.executemany(_INSERT_MENTION, [tuple(row.values()) for row in rows])
-        conn.executemany(
-            "INSERT OR IGNORE INTO mention_brands (mention_id, brand, spans, published_ts, label, official)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(m.mention_id, match.brand, dumps([list(s) for s in match.spans]), row["published_ts"], m.label,
-              int(m.official)) for m, row in zip(new, rows, strict=True) for match in m.brands])
+            known.add(row[0])
+            new.append(row[0])
+            rows.append(row)
+            links.extend(brand_links)
+        if rows:
+            conn.executemany(_INSERT_MENTION, rows)
+            conn.executemany(_INSERT_BRAND, links)
         self._index_search(conn)
         return new
 

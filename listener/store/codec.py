@@ -19,21 +19,45 @@ def from_ts(text: str | None) -> datetime | None:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if text else None
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # json.dumps builds one per call
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(value)
+
+
+def _list(values: tuple | list) -> str:
+    return _ENCODE(list(values)) if values else "[]"
 
 
 def mention_row(m: Mention) -> dict[str, Any]:
-    return {
-        "mention_id": m.mention_id, "feed": m.feed, "url": m.url, "title": m.title, "text": m.text,
-        "clean_text": m.clean_text, "author": m.author, "published_at": ts(m.published_at),
-        "published_ts": int(m.published_at.timestamp()), "fetched_at": ts(m.fetched_at),
-        "sentiment": m.sentiment, "label": m.label, "keywords": dumps(list(m.keywords)),
-        "signals": dumps([{"category": s.category, "terms": list(s.terms), "weight": s.weight} for s in m.signals]),
-        "urls": dumps(list(m.urls)), "handles": dumps(list(m.handles)), "topics": dumps(list(m.topics)),
-        "emoticons": dumps(list(m.emoticons)), "metrics": dumps(m.metrics), "reach": m.reach,
-        "simhash": m.simhash, "official": int(m.official), "had_published_at": int(m.had_published_at),
-    }
+    return dict(zip(MENTION_COLUMNS, mention_values(m), strict=True))
+
+
+def mention_values(m: Mention) -> tuple[Any, ...]:
+    """The `mentions` row of a Mention, in MENTION_COLUMNS order."""
+    return (
+        m.mention_id, m.feed, m.url, m.title, m.text, m.clean_text, m.author, ts(m.published_at),
+        int(m.published_at.timestamp()), ts(m.fetched_at), m.sentiment, m.label, _list(m.keywords),
+        _ENCODE([{"category": s.category, "terms": list(s.terms), "weight": s.weight} for s in m.signals])
+        if m.signals else "[]",
+        _list(m.urls), _list(m.handles), _list(m.topics), _list(m.emoticons), _ENCODE(m.metrics), m.reach,
+        m.simhash, int(m.official), int(m.had_published_at),
+    )
+
+
+# What a stored mention is, as the store writes it: the `mentions` row and its `mention_brands` rows
+# (mention_id, brand, spans, published_ts, label, official). Built in the analysis workers and sent back
+# instead of the Mention: a tuple of strings and numbers pickles and unpickles several times faster.
+StoredMention = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]
+
+
+def stored_mention(m: Mention) -> StoredMention:
+    row = mention_values(m)
+    published_ts, official = row[8], int(m.official)
+    links = tuple((m.mention_id, match.brand, _ENCODE([list(s) for s in match.spans]) if match.spans else "[]",
+                   published_ts, m.label, official) for match in m.brands)
+    return row, links
 
 
 MENTION_COLUMNS = ("mention_id", "feed", "url", "title", "text", "clean_text", "author", "published_at", "published_ts",

@@ -157,6 +157,19 @@ def _detector_state(db: sqlite_utils.Database) -> None:
                " PRIMARY KEY (brand, mention_id)) WITHOUT ROWID")
 
 
+def _feed_urls_redacted(db: sqlite_utils.Database) -> None:
+    """Issue 3: a feed URL's credentials (`?key=`, `token=`, `user:pass@`) are never stored. Rows written by an
+    older build get their URL masked, and the secrets scrubbed from their error and warning texts."""
+    from alerts.channels.redact import redact_url, scrub, url_secrets
+
+    rows = db.execute("SELECT feed, url, last_error, last_warning FROM feeds WHERE url IS NOT NULL").fetchall()
+    for feed, url, error, warning in rows:
+        secrets = url_secrets(url, all_params=False)
+        if redact_url(url) != url or secrets:
+            db.execute("UPDATE feeds SET url = ?, last_error = ?, last_warning = ? WHERE feed = ?",
+                       (redact_url(url), scrub(error, secrets), scrub(warning, secrets), feed))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _initial),
     (2, "feed warnings", _feed_warnings),
@@ -167,4 +180,5 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (7, "dashboard hourly rollup", _brand_hourly),
     (8, "search index filled per batch (collection speed)", _bulk_search_index),
     (9, "detector state and near-duplicate voices", _detector_state),
+    (10, "feed URLs stored with their credentials masked", _feed_urls_redacted),
 ]
