@@ -206,12 +206,19 @@ class LinearSentimentEngine:
         self._bias = float(model["bias"])
         self._scale, self._shift = (float(x) for x in model.get("calibration", (1.0, 0.0)))
         cues = Cues(**_cue_args(model["cues"]))
-        self._features = FeatureExtractor(cues, max_n=int(model.get("max_n", 3)))
+        families = model.get("features", {})
+        self._features = FeatureExtractor(cues, max_n=int(model.get("max_n", 3)), words=bool(families.get("words")),
+                                          contrast=bool(families.get("contrast")))
         self._rules = RuleLayer(cues.rules)
 
-    def score(self, text: str) -> float:
+    def score(self, text: str, words: Sequence[str] | None = None) -> float:
+        """`words`: the text's segmenter words (`analyzers.segment.Segmenter`) if the caller has them already,
+        so a pipeline that segments for keywords does not segment twice; else the engine segments itself."""
         prepared = self._features.prepare(text)
-        z = decision(self._weights, self._bias, self._features.features_of(prepared))
+        feats = self._features.features_of(prepared)
+        if self._features.words:
+            feats |= word_features(self._features.segment(text) if words is None else words)
+        z = decision(self._weights, self._bias, feats)
         return self._rules.apply(prepared, _sigmoid(self._scale * z + self._shift))
 
     def score_many(self, texts: list[str]) -> list[float]:

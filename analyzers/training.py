@@ -49,6 +49,9 @@ class TrainConfig:
     # fit. On the inner folds (RECIPE.md) it gained +0.4 points on Weibo and +0.5 on left-out categories.
     nb: bool = True
     nb_alpha: float = 1.0
+    # Feature families beyond character n-grams and cues (analyzers.linear_sentiment.FeatureExtractor).
+    words: bool = False  # segmenter words + word bigrams (NB-SVM over words + characters)
+    contrast: bool = False  # a copy of the bigrams after the last turn word (但是 不过 …)
 
 
 def read_labelled_csv(path: str | Path, *, text_column: str | None = None) -> list[Example]:
@@ -131,7 +134,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, cues: Cues):
         self.config = config
         self.cues = cues
-        self.extractor = FeatureExtractor(cues, max_n=config.max_n)
+        self.extractor = FeatureExtractor(cues, max_n=config.max_n, words=config.words, contrast=config.contrast)
 
     def featurise(self, examples: Sequence[Example], progress: Callable | None = None) -> list[set[str]]:
         texts = (canonical(e.text) for e in examples)
@@ -190,7 +193,7 @@ class Trainer:
         coef = model.coef_[0] * ratio  # scoring sees unscaled features: fold the ratio into the weight
         names = list(vocab)
         weights = merge_social({names[i]: float(coef[i]) for i in range(len(names))}, bool(social))
-        return {
+        out = {
             "format": MODEL_FORMAT,
             "bias": round(float(model.intercept_[0]), 6),
             "calibration": [1.0, 0.0],
@@ -200,6 +203,10 @@ class Trainer:
             "meta": {"config": asdict(self.config), "examples": len(examples),
                      "sources": dict(Counter(e.source for e in examples))},
         }
+        families = {name: True for name in ("words", "contrast") if getattr(self.config, name)}
+        if families:  # absent in older models: character n-grams and cues only
+            out["features"] = families
+        return out
 
 
 SOCIAL = "~"
