@@ -62,6 +62,11 @@ def extractor(**options) -> Callable[[], Callable[[str], set[str]]]:
     return make
 
 
+def _unigram_words() -> Callable[[str], set[str]]:
+    features = extractor(words=True)()
+    return lambda text: {f for f in features(text) if not (f.startswith("w:") and "_" in f)}
+
+
 def variants() -> dict[str, tuple[Callable[[], Callable[[str], set[str]]], dict]]:
     """name -> (factory of a text -> features function, TrainConfig overrides). Every one tried is kept here."""
     return {
@@ -70,6 +75,8 @@ def variants() -> dict[str, tuple[Callable[[], Callable[[str], set[str]]], dict]
         "contrast": (extractor(contrast=True), {}),
         "words+contrast": (extractor(words=True, contrast=True), {}),
         "social-copy": (extractor(), {"social_sources": (WEIBO,)}),
+        "words-1.2M": (extractor(words=True), {"max_features": 1_200_000}),
+        "words-nobigram": (lambda: _unigram_words(), {}),
     }
 
 
