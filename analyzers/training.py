@@ -165,8 +165,11 @@ class Trainer:
         return csr_matrix((np.array(values), np.array(indices), np.array(indptr)), shape=shape)
 
     def fit(self, examples: Sequence[Example], feature_sets: Sequence[set[str]] | None = None,
-            progress: Callable | None = None) -> dict:
-        """The model as a JSON-ready dict (format, weights, bias, cues, meta)."""
+            progress: Callable | None = None, raw_weights: dict[str, float] | None = None) -> dict:
+        """The model as a JSON-ready dict (format, weights, bias, cues, meta).
+
+        `raw_weights`, if given, is filled with the fitted weights before the social copies are merged
+        (the inner-fold harness scores review text with the shared copy alone)."""
         import numpy as np
         from sklearn.linear_model import LogisticRegression
 
@@ -192,6 +195,8 @@ class Trainer:
         model.fit(x, y, sample_weight=w)
         coef = model.coef_[0] * ratio  # scoring sees unscaled features: fold the ratio into the weight
         names = list(vocab)
+        if raw_weights is not None:
+            raw_weights.update({names[i]: float(coef[i]) for i in range(len(names))})
         weights = merge_social({names[i]: float(coef[i]) for i in range(len(names))}, bool(social))
         out = {
             "format": MODEL_FORMAT,

@@ -77,6 +77,8 @@ def variants() -> dict[str, tuple[Callable[[], Callable[[str], set[str]]], dict]
         "social-copy": (extractor(), {"social_sources": (WEIBO,)}),
         "words-1.2M": (extractor(words=True), {"max_features": 1_200_000}),
         "words-nobigram": (lambda: _unigram_words(), {}),
+        # Oracle domain switch: Weibo folds scored with shared + social weights, categories with shared only.
+        "social-copy-switch": (extractor(), {"social_sources": (WEIBO,)}),
     }
 
 
@@ -87,7 +89,7 @@ def sigmoid(z: float) -> float:
 def run_variant(name: str, examples, folds: list[int], featurise: Callable[[str], set[str]], knobs: dict) -> dict:
     from analyzers.evaluation import expected_calibration_error
     from analyzers.linear_sentiment import Cues, decision
-    from analyzers.training import FeatureExtractor, TrainConfig, Trainer, canonical
+    from analyzers.training import SOCIAL, FeatureExtractor, TrainConfig, Trainer, canonical
 
     started = time.process_time()
     feats = [featurise(canonical(e.text)) for e in examples]
@@ -103,9 +105,12 @@ def run_variant(name: str, examples, folds: list[int], featurise: Callable[[str]
         test_c = [i for i, e in enumerate(examples) if e.group == category]
         seen = {keys[i] for i in test_w + test_c}
         rows = [i for i, e in enumerate(examples) if folds[i] != k and e.group != category and keys[i] not in seen]
-        model = trainer.fit([examples[i] for i in rows], [feats[i] for i in rows])
+        raw: dict[str, float] = {}
+        model = trainer.fit([examples[i] for i in rows], [feats[i] for i in rows], raw_weights=raw)
         weights, bias = model["weights"], model["bias"]
         probs = [sigmoid(decision(weights, bias, feats[i])) for i in test_w]
+        if name.endswith("-switch"):
+            weights = {f: w for f, w in raw.items() if not f.startswith(SOCIAL)}
         weibo_probs += probs
         weibo_labels += [examples[i].label for i in test_w]
         cprobs = [sigmoid(decision(weights, bias, feats[i])) for i in test_c]
