@@ -164,6 +164,22 @@ class Trainer:
         shape = (len(feature_sets), len(vocab))
         return csr_matrix((np.array(values), np.array(indices), np.array(indptr)), shape=shape)
 
+    def _config_dict(self) -> dict:
+        """The knobs as stored; feature families left off are omitted, as in models built before they existed."""
+        config = asdict(self.config)
+        for name in ("words", "contrast"):
+            if not config[name]:
+                del config[name]
+        return config
+
+    def _cues_dict(self) -> dict:
+        """The cues as stored: turn words only when contrast features use them, so a model without them is
+        byte-identical to one built before turn words existed (the shipped model's rebuild check)."""
+        cues = self.cues.to_dict()
+        if not self.config.contrast:
+            cues.pop("turns", None)
+        return cues
+
     def fit(self, examples: Sequence[Example], feature_sets: Sequence[set[str]] | None = None,
             progress: Callable | None = None, raw_weights: dict[str, float] | None = None) -> dict:
         """The model as a JSON-ready dict (format, weights, bias, cues, meta).
@@ -203,9 +219,9 @@ class Trainer:
             "bias": round(float(model.intercept_[0]), 6),
             "calibration": [1.0, 0.0],
             "max_n": self.config.max_n,
-            "cues": self.cues.to_dict(),
+            "cues": self._cues_dict(),
             "weights": weights,
-            "meta": {"config": asdict(self.config), "examples": len(examples),
+            "meta": {"config": self._config_dict(), "examples": len(examples),
                      "sources": dict(Counter(e.source for e in examples))},
         }
         families = {name: True for name in ("words", "contrast") if getattr(self.config, name)}
