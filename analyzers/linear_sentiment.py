@@ -12,8 +12,10 @@ import gzip
 import json
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from analyzers.errors import AnalyzerError
@@ -25,6 +27,7 @@ _URL = re.compile(r"(?:https?:|www\.)[^\s\u4e00-\u9fff]*", re.IGNORECASE)
 _HANDLE = re.compile(r"@[\w\u4e00-\u9fff\-]{1,30}")
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
+_CLAUSE_END = re.compile(r"[。！!？?；;\n]")
 _EMOTICON = re.compile(r"\[([\u4e00-\u9fffA-Za-z]{1,8})\]")
 
 
@@ -39,6 +42,8 @@ class Cues:
     # Rules applied after the model (not learnt): {"name", "any", "and_any", "max_score"}. Why: the corpora teach
     # 呵呵/笑死 as laughter; next to a complaint or a product failure they are sarcasm, which no label here carries.
     rules: tuple[dict, ...] = ()
+    # Turn words (但是 不过 可是 …): the clause after the last one carries the verdict ("好看，但是质量太差").
+    turns: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Cues:
@@ -50,6 +55,7 @@ class Cues:
             groups=groups,
             window=int(data.get("negation_window", 4)),
             rules=tuple(_rule(r) for r in data.get("rules", [])),
+            turns=tuple(sorted(data.get("turns", []), key=len, reverse=True)),
         )
 
     def to_dict(self) -> dict:
@@ -57,6 +63,8 @@ class Cues:
                "groups": {k: list(v) for k, v in self.groups.items()}, "negation_window": self.window}
         if self.rules:
             out["rules"] = [dict(r) for r in self.rules]
+        if self.turns:
+            out["turns"] = list(self.turns)
         return out
 
 
@@ -92,9 +100,13 @@ def _alternation(terms: tuple[str, ...]) -> re.Pattern[str] | None:
 class FeatureExtractor:
     """Text -> the set of feature names the model weighs. Deterministic; same at training and scoring."""
 
-    def __init__(self, cues: Cues, max_n: int = 3):
+    def __init__(self, cues: Cues, max_n: int = 3, *, words: bool = False, contrast: bool = False):
         self.cues = cues
         self.max_n = max_n
+        self.words = words  # word unigrams + bigrams from the dictionary segmenter (analyzers.segment)
+        self.contrast = contrast  # bigrams of the clause after the last turn word get their own copy
+        self._turn = _alternation(cues.turns) if contrast else None
+        self._segmenter = None
         self._sizes = tuple(range(2, max_n + 1))
         self._negator = _alternation(cues.negators)
         self._degree = _alternation(cues.degree)
@@ -112,11 +124,23 @@ class FeatureExtractor:
             text = text[:half] + " " + text[-half:]
         return text
 
-    def features(self, text: str) -> set[str]:
-        return self.features_of(self.prepare(text))
+    def features(self, text: str, words: Sequence[str] | None = None) -> set[str]:
+        """`words`: the text's segmenter words when the caller already has them (the pipeline's keywords do)."""
+        feats = self.features_of(self.prepare(text))
+        if self.words:
+            feats |= word_features(self.segment(text) if words is None else words)
+        return feats
+
+    def segment(self, text: str) -> list[str]:
+        """Words of two or more characters, as `analyzers.segment.Segmenter` gives the keyword extractor."""
+        if self._segmenter is None:
+            from analyzers.segment import Segmenter
+
+            self._segmenter = Segmenter()
+        return [w for w, _ in self._segmenter.words(text)]
 
     def features_of(self, s: str) -> set[str]:
-        """Features of an already prepared text (`prepare`)."""
+        """Character and cue features of an already prepared text (`prepare`)."""
         padded = f"^{s}$"
         n = len(padded)
         feats: set[str] = set(padded[1:-1])
@@ -141,7 +165,22 @@ class FeatureExtractor:
             feats.add("§exclaim-question")
         if not s:
             feats.add("§empty")
+        if self._turn is not None:
+            last = None
+            for match in self._turn.finditer(s):
+                last = match
+            if last is not None:
+                clause = _CLAUSE_END.split(s[last.end():], 1)[0]
+                feats.update("»" + clause[i:i + 2] for i in range(len(clause) - 1))
         return feats
+
+
+def word_features(words: Iterable[str]) -> set[str]:
+    """Words and adjacent word pairs, lower-cased, digits folded (as `prepare` folds them for characters)."""
+    tokens = [_DIGITS.sub("0", w.lower()) for w in words]
+    feats = {"w:" + t for t in tokens}
+    feats.update("w:" + a + "_" + b for a, b in pairwise(tokens))
+    return feats
 
 
 def decision(weights: dict[str, float], bias: float, feats: set[str]) -> float:
@@ -167,12 +206,19 @@ class LinearSentimentEngine:
         self._bias = float(model["bias"])
         self._scale, self._shift = (float(x) for x in model.get("calibration", (1.0, 0.0)))
         cues = Cues(**_cue_args(model["cues"]))
-        self._features = FeatureExtractor(cues, max_n=int(model.get("max_n", 3)))
+        families = model.get("features", {})
+        self._features = FeatureExtractor(cues, max_n=int(model.get("max_n", 3)), words=bool(families.get("words")),
+                                          contrast=bool(families.get("contrast")))
         self._rules = RuleLayer(cues.rules)
 
-    def score(self, text: str) -> float:
+    def score(self, text: str, words: Sequence[str] | None = None) -> float:
+        """`words`: the text's segmenter words (`analyzers.segment.Segmenter`) if the caller has them already,
+        so a pipeline that segments for keywords does not segment twice; else the engine segments itself."""
         prepared = self._features.prepare(text)
-        z = decision(self._weights, self._bias, self._features.features_of(prepared))
+        feats = self._features.features_of(prepared)
+        if self._features.words:
+            feats |= word_features(self._features.segment(text) if words is None else words)
+        z = decision(self._weights, self._bias, feats)
         return self._rules.apply(prepared, _sigmoid(self._scale * z + self._shift))
 
     def score_many(self, texts: list[str]) -> list[float]:
@@ -195,6 +241,7 @@ def _cue_args(data: dict) -> dict:
         "groups": {k: tuple(v) for k, v in data.get("groups", {}).items()},
         "window": int(data.get("negation_window", 4)),
         "rules": tuple(_rule(r) for r in data.get("rules", [])),
+        "turns": tuple(data.get("turns", ())),
     }
 
 

@@ -49,6 +49,9 @@ class TrainConfig:
     # fit. On the inner folds (RECIPE.md) it gained +0.4 points on Weibo and +0.5 on left-out categories.
     nb: bool = True
     nb_alpha: float = 1.0
+    # Feature families beyond character n-grams and cues (analyzers.linear_sentiment.FeatureExtractor).
+    words: bool = False  # segmenter words + word bigrams (NB-SVM over words + characters)
+    contrast: bool = False  # a copy of the bigrams after the last turn word (但是 不过 …)
 
 
 def read_labelled_csv(path: str | Path, *, text_column: str | None = None) -> list[Example]:
@@ -131,7 +134,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, cues: Cues):
         self.config = config
         self.cues = cues
-        self.extractor = FeatureExtractor(cues, max_n=config.max_n)
+        self.extractor = FeatureExtractor(cues, max_n=config.max_n, words=config.words, contrast=config.contrast)
 
     def featurise(self, examples: Sequence[Example], progress: Callable | None = None) -> list[set[str]]:
         texts = (canonical(e.text) for e in examples)
@@ -161,9 +164,28 @@ class Trainer:
         shape = (len(feature_sets), len(vocab))
         return csr_matrix((np.array(values), np.array(indices), np.array(indptr)), shape=shape)
 
+    def _config_dict(self) -> dict:
+        """The knobs as stored; feature families left off are omitted, as in models built before they existed."""
+        config = asdict(self.config)
+        for name in ("words", "contrast"):
+            if not config[name]:
+                del config[name]
+        return config
+
+    def _cues_dict(self) -> dict:
+        """The cues as stored: turn words only when contrast features use them, so a model without them is
+        byte-identical to one built before turn words existed (the shipped model's rebuild check)."""
+        cues = self.cues.to_dict()
+        if not self.config.contrast:
+            cues.pop("turns", None)
+        return cues
+
     def fit(self, examples: Sequence[Example], feature_sets: Sequence[set[str]] | None = None,
-            progress: Callable | None = None) -> dict:
-        """The model as a JSON-ready dict (format, weights, bias, cues, meta)."""
+            progress: Callable | None = None, raw_weights: dict[str, float] | None = None) -> dict:
+        """The model as a JSON-ready dict (format, weights, bias, cues, meta).
+
+        `raw_weights`, if given, is filled with the fitted weights before the social copies are merged
+        (the inner-fold harness scores review text with the shared copy alone)."""
         import numpy as np
         from sklearn.linear_model import LogisticRegression
 
@@ -189,17 +211,23 @@ class Trainer:
         model.fit(x, y, sample_weight=w)
         coef = model.coef_[0] * ratio  # scoring sees unscaled features: fold the ratio into the weight
         names = list(vocab)
+        if raw_weights is not None:
+            raw_weights.update({names[i]: float(coef[i]) for i in range(len(names))})
         weights = merge_social({names[i]: float(coef[i]) for i in range(len(names))}, bool(social))
-        return {
+        out = {
             "format": MODEL_FORMAT,
             "bias": round(float(model.intercept_[0]), 6),
             "calibration": [1.0, 0.0],
             "max_n": self.config.max_n,
-            "cues": self.cues.to_dict(),
+            "cues": self._cues_dict(),
             "weights": weights,
-            "meta": {"config": asdict(self.config), "examples": len(examples),
+            "meta": {"config": self._config_dict(), "examples": len(examples),
                      "sources": dict(Counter(e.source for e in examples))},
         }
+        families = {name: True for name in ("words", "contrast") if getattr(self.config, name)}
+        if families:  # absent in older models: character n-grams and cues only
+            out["features"] = families
+        return out
 
 
 SOCIAL = "~"

