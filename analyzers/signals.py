@@ -40,14 +40,27 @@ def load_categories(path: str | Path | None = None) -> list[SignalCategory]:
 class SignalDetector:
     def __init__(self, categories: list[SignalCategory]):
         self._categories = categories
-        # Terms lowered once here, not for every post (that was most of detect's time).
-        self._lowered = [tuple((term, term.lower()) for term in c.terms) for c in categories]
+        # Terms lowered once and filed under their first character: a post is tested only against the terms
+        # that start with a character it contains (a substring test per term was most of detect's time).
+        self._by_first: dict[str, list[tuple[int, int, str]]] = {}
+        for c, category in enumerate(categories):
+            for t, term in enumerate(category.terms):
+                low = term.lower()
+                self._by_first.setdefault(low[0], []).append((c, t, low))
 
     def detect(self, clean_text: str) -> tuple[Signal, ...]:
         lowered = clean_text.lower()
-        found = []
-        for category, terms in zip(self._categories, self._lowered, strict=True):
-            hits = tuple(term for term, low in terms if low in lowered)
-            if hits:
-                found.append(Signal(category=category.name, terms=hits, weight=category.weight))
+        hits = [(c, t) for first in self._by_first.keys() & set(lowered)
+                for c, t, low in self._by_first[first] if low in lowered]
+        if not hits:
+            return ()
+        hits.sort()  # lexicon order: categories as written, terms as written within each
+        found: list[Signal] = []
+        for c, t in hits:
+            category = self._categories[c]
+            term = category.terms[t]
+            if found and found[-1].category == category.name:
+                found[-1] = Signal(category=category.name, terms=(*found[-1].terms, term), weight=category.weight)
+            else:
+                found.append(Signal(category=category.name, terms=(term,), weight=category.weight))
         return tuple(found)

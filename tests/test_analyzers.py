@@ -115,3 +115,19 @@ def test_keywords_tfidf_and_textrank_skip_stopwords_and_brand_names() -> None:
         assert not {"我们", "已经", "一直"} & set(words)
     with pytest.raises(ValueError):
         extractor.extract(text, method="lda")
+
+
+def test_signals_come_in_lexicon_order_whatever_the_text_order() -> None:
+    """Terms are found through a first-character index; the result must not depend on where they stand."""
+    from analyzers.signals import SignalCategory, SignalDetector
+
+    detector = SignalDetector([
+        SignalCategory("safety", "产品安全", 2.0, ("致癌", "变质", "Recall")),
+        SignalCategory("fraud", "虚假宣传", 1.5, ("假货", "虚假宣传", "假")),
+        SignalCategory("empty", "无", 1.0, ("跑路",)),
+    ])
+    text = "这是假货，还虚假宣传！牛奶变质了，检测说致癌，厂家发了 RECALL 通知"
+    found = detector.detect(text)
+    assert [(s.category, s.terms, s.weight) for s in found] == [
+        ("safety", ("致癌", "变质", "Recall"), 2.0), ("fraud", ("假货", "虚假宣传", "假"), 1.5)]
+    assert detector.detect("一切正常") == () and detector.detect("") == ()
