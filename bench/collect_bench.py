@@ -11,14 +11,22 @@ process so its peak RSS is its own:
 - full:   `collect_round` with the real `Analyzer` (normalise, brands, sentiment, keywords, signals,
           SimHash): the whole pipeline as `listener collect` runs it.
 
-Run: `.venv/bin/python bench/collect_bench.py [--feeds 1000] [--items 50] [--modes fetch,store,full]`.
-Targets: the round in <= 30 s and >= 2,000 mentions/s into SQLite.
+Posts are real (`--texts real`, the default): every item carries a different labelled text from
+`../shared/data/sentiment/` (Weibo posts, food-delivery and product reviews, interleaved), with the brand named,
+an @handle, a #topic# and an image, as RSSHub renders Weibo. `--texts synthetic` repeats eight short phrases
+(the figures before 2026-12-04): it flatters the analyzers' per-block caches.
+
+Run: `.venv/bin/python bench/collect_bench.py [--feeds 1000] [--items 50] [--modes fetch,store,full]
+[--texts real|synthetic]`. Targets: the round in <= 30 s and >= 2,000 mentions/s into SQLite.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import html
+import itertools
 import json
 import multiprocessing
 import os
@@ -34,6 +42,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SENTIMENT_DATA = ROOT.parent / "shared" / "data" / "sentiment"
+REAL_SOURCES = ("weibo_polar_dev.csv", "waimai_10k.csv", "online_shopping_9cats.csv")
 HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4")
 TARGET_SECONDS, TARGET_RATE = 30, 2000
 BRAND = "栖云乳业"
@@ -41,15 +51,36 @@ PHRASES = ["喝了之后肚子疼，客服一直不回", "新品口感很好，�
            "价格涨了不少，还值得买吗", "朋友推荐的，孩子很喜欢", "临期产品还在卖？", "活动力度很大"]
 
 
-def feed_document(feed: int, items: int) -> bytes:
-    """An RSSHub-like RSS 2.0 document with realistic Chinese posts, dates and links."""
+def real_texts() -> list[str]:
+    """Every labelled text in shared/, the three corpora interleaved so each feed mixes Weibo and reviews."""
+    corpora = []
+    for name in REAL_SOURCES:
+        path = SENTIMENT_DATA / name
+        if not path.is_file():
+            raise SystemExit(f"collect_bench: {path} not found (--texts real needs ../shared beside the checkout)")
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            corpora.append([row["review"].strip() for row in csv.DictReader(handle) if row["review"].strip()])
+    mixed = itertools.chain.from_iterable(itertools.zip_longest(*corpora))
+    return [text for text in mixed if text]
+
+
+def post_text(feed: int, n: int, items: int, texts: list[str] | None) -> str:
+    """The n-th post of a feed: a distinct real text when `texts` is given, else one of eight phrases."""
+    if texts is None:
+        return f"栖云牛奶{PHRASES[(feed + n) % len(PHRASES)]}。第{feed}号源第{n}条，网友@用户{n % 97} #栖云# " * 3
+    real = html.escape(texts[(feed * items + n) % len(texts)]).replace("]]>", "]]&gt;")
+    return f"栖云牛奶：{real} //@用户{n % 97}: #栖云牛奶#"
+
+
+def feed_document(feed: int, items: int, texts: list[str] | None = None) -> bytes:
+    """An RSSHub-like RSS 2.0 document with Chinese posts, dates and links."""
     base = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
     entries = []
     for n in range(items):
         when = (base - timedelta(minutes=feed % 60 + n * 7)).strftime("%a, %d %b %Y %H:%M:%S +0000")
-        text = f"栖云牛奶{PHRASES[(feed + n) % len(PHRASES)]}。第{feed}号源第{n}条，网友@用户{n % 97} #栖云# "
+        text = post_text(feed, n, items, texts)
         entries.append(
-            f"<item><title><![CDATA[{text[:30]}]]></title><description><![CDATA[<p>{text * 3}</p>"
+            f"<item><title><![CDATA[{text[:30]}]]></title><description><![CDATA[<p>{text}</p>"
             f"<img src=\"https://img.example/{feed}/{n}.jpg\">]]></description>"
             f"<guid isPermaLink=\"false\">weibo-{feed}-{n}</guid>"
             f"<link>https://weibo.com/{feed}/{n}?refer_flag=1001030103_&amp;utm_source=rsshub</link>"
@@ -58,9 +89,10 @@ def feed_document(feed: int, items: int) -> bytes:
             f"<link>https://weibo.com/{feed}</link>{''.join(entries)}</channel></rss>").encode()
 
 
-def serve(feeds: int, items: int, port: int, ready) -> None:
+def serve(feeds: int, items: int, port: int, ready, real: bool = True) -> None:
     """Child process: render every document once, serve them until killed."""
-    bodies = {f"/feed/{i}": feed_document(i, items) for i in range(feeds)}
+    texts = real_texts() if real else None
+    bodies = {f"/feed/{i}": feed_document(i, items, texts) for i in range(feeds)}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -223,6 +255,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--modes", default="fetch,store,full")
+    parser.add_argument("--texts", choices=("real", "synthetic"), default="real")
     parser.add_argument("--run-mode", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -231,11 +264,11 @@ def main() -> None:
         figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         print(json.dumps(figures, ensure_ascii=False))
         return
-    for line in bench(args.feeds, args.items, args.modes.split(",")):
+    for line in bench(args.feeds, args.items, args.modes.split(","), real=args.texts == "real"):
         print(json.dumps(line, ensure_ascii=False), flush=True)
 
 
-def bench(feeds: int = 1000, items: int = 50, modes: list[str] | None = None) -> Iterator[dict]:
+def bench(feeds: int = 1000, items: int = 50, modes: list[str] | None = None, real: bool = True) -> Iterator[dict]:
     """Start the server, run each mode in its own process, yield one JSON-able dict per mode as it ends."""
     modes = modes or ["fetch", "store", "full"]
     import socket
@@ -244,7 +277,7 @@ def bench(feeds: int = 1000, items: int = 50, modes: list[str] | None = None) ->
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     ready = multiprocessing.Event()
-    server = multiprocessing.Process(target=serve, args=(feeds, items, port, ready), daemon=True)
+    server = multiprocessing.Process(target=serve, args=(feeds, items, port, ready, real), daemon=True)
     server.start()
     baseline = None
     try:
@@ -260,7 +293,8 @@ def bench(feeds: int = 1000, items: int = 50, modes: list[str] | None = None) ->
                 figures = json.loads(done.stdout.strip().splitlines()[-1])
                 if mode == "fetch":
                     baseline = figures["seconds"]
-                line = {"bench": f"collect-{mode}", "feeds": feeds, "items_per_feed": items, **figures}
+                line = {"bench": f"collect-{mode}", "feeds": feeds, "items_per_feed": items,
+                        "texts": "real" if real else "synthetic", **figures}
                 if mode != "fetch":
                     line.update({"target_s": TARGET_SECONDS, "target_mentions_per_s": TARGET_RATE,
                                  "ratio_vs_target_s": round(figures["seconds"] / TARGET_SECONDS, 2),
