@@ -11,6 +11,7 @@ import numpy as np
 
 from alerts.baseline import BaselineState
 from alerts.batch import BatchDetector
+from alerts.evaluate import BucketCount, evaluate_brand
 from alerts.incidents import IncidentSettings
 from alerts.series import detect_series
 from alerts.spikes import DetectorSettings, SpikeDetector
@@ -141,3 +142,18 @@ def test_batch_detector_keeps_the_same_record_and_routine() -> None:
         routine_seen = routine_seen or any(v.routine for v in verdicts)
     assert np.allclose(batch.record, [d.state.record for d in singles])
     assert routine_seen
+
+
+def test_the_live_job_treats_a_routine_burst_as_listener_detect_does() -> None:
+    values = burst(burst(steady(5), 3 * DAY, BIG), 4 * DAY, SMALLER)
+    end = 4 * DAY + 2  # the routine burst and one bucket of its tail are closed
+    buckets = [BucketCount(START + i * BUCKET, int(v), 3 * int(v) + 1) for i, v in enumerate(values[:end])]
+    now = START + end * BUCKET + timedelta(minutes=1)
+    cursor = START + (4 * DAY - 1) * BUCKET  # everything before the routine burst was already handled
+    settings = IncidentSettings(resolve_after_buckets=6, open_horizon_seconds=3600)
+    routine = evaluate_brand("b", buckets, incident=None, cursor=cursor, now=now, detector=DETECTOR,
+                             settings=settings)
+    assert routine.event is None and routine.incident is None
+    news = evaluate_brand("b", buckets, incident=None, cursor=cursor, now=now,
+                          detector=replace(DETECTOR, record_relax_per_day=None), settings=settings)
+    assert news.event == "incident.opened"
