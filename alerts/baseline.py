@@ -5,7 +5,8 @@ Why log space: mention volume is multiplicative (a busy evening is "three times 
 an additive model (level + hour-of-day + day-of-week) with a robust scale fits all brand sizes.
 Why robust: every update is clipped at a few scales (a Huber step), and buckets judged anomalous teach
 the baseline only a trickle, so a crisis cannot raise its own baseline nor inflate the noise estimate.
-Memory is constant: 24 + 7 offsets, a level, two scales, a CUSUM and a short ring of recent residuals.
+Memory is constant: 24 + 7 offsets, a level, two scales, a CUSUM, a short ring of recent residuals, and the
+spike detector's burst record (two floats and three counters).
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ class BaselineState:
     recent: list[float] = field(default_factory=list)  # residuals of the last `window` buckets
     last_bucket: float | None = None  # epoch seconds of the last bucket learned
     cusum: float = 0.0  # one-sided CUSUM of the clipped one-bucket z (see `Baseline.cusum_next`)
+    record: float = 0.0  # the burst record, log(count / expected), as of `last_bucket` (`alerts.spikes`)
+    routine_left: int = 0  # calm buckets still needed to end a routine burst's aftermath
+    routine_age: int = 0  # buckets since that routine burst
+    routine_peak: float = 0.0  # that burst's log(count / expected)
+    alarm_run: int = 0  # consecutive anomalous buckets up to the last one
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -114,6 +120,7 @@ class Baseline:
         """After a gap the recent window is stale: start it again."""
         self.state.recent = []
         self.state.cusum = 0.0
+        self.state.routine_left = self.state.routine_age = self.state.alarm_run = 0
 
     def learn(self, when: datetime, y: float, *, anomalous: bool) -> None:
         s = self.state

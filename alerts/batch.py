@@ -38,10 +38,21 @@ class BatchDetector:
         self.ring_sum = np.zeros(n)
         self.ring_len = 0
         self.ring_pos = 0
+        # the burst record and the routine-burst aftermath (`SpikeDetector._routine`)
+        self.routine_quiet = self.window
+        self.routine_max = max(1, round(settings.routine_max_seconds / settings.bucket_seconds))
+        self.record = np.zeros(n)
+        self.routine_left = np.zeros(n, dtype=np.int64)
+        self.routine_age = np.zeros(n, dtype=np.int64)
+        self.routine_peak = np.zeros(n)
+        self.step = math.log(settings.routine_step_ratio)
+        self.alarm_run = np.zeros(n, dtype=np.int64)
+        self.last_when: float | None = None
 
     def nbytes(self) -> int:
         arrays = (self.level, self.hourly, self.weekly, self.mad, self.mad_window, self.cusum, self.ring,
-                  self.ring_sum)
+                  self.ring_sum, self.record, self.routine_left, self.routine_age, self.routine_peak,
+                  self.alarm_run)
         return sum(a.nbytes for a in arrays)
 
     def _judge(self, y: np.ndarray, hour: int, day: int) -> tuple[np.ndarray, ...]:
@@ -73,12 +84,14 @@ class BatchDetector:
         cusum = self._cusum_next(residual, one)
         if self.window > 1:  # the window mean, capped by the CUSUM's persistence
             z_window = np.minimum(mean_residual / window_sd, cusum / s.cusum_bar * s.warning_z)
+            echo = (residual <= 0) & (z_window >= s.warning_z) & (counts >= s.min_count)
             z_window = np.where(residual > 0, z_window, 0.0)
         else:
-            z_window = np.zeros(self.n)
+            z_window, echo = np.zeros(self.n), np.zeros(self.n, dtype=bool)
         score = np.maximum(z_one / s.one_bucket_discount, z_window)
         candidates = (expected < s.quiet_expected) & (counts >= s.min_count)
         quiet_critical = np.zeros(self.n, dtype=bool)
+        quiet_fire = np.zeros(self.n, dtype=bool)
         if candidates.any():
             from alerts.spikes import poisson_tail
 
@@ -86,8 +99,13 @@ class BatchDetector:
                 tail = poisson_tail(float(values[i]), float(expected[i]))
                 if tail < s.quiet_p:
                     score[i] = max(score[i], s.warning_z)
+                quiet_fire[i] = tail < s.quiet_p
                 quiet_critical[i] = tail < s.quiet_p ** 2
+        now = when.timestamp()
+        record, left, age, peak = self._routine(now, residual, counts, z_one, z_window, echo, quiet_fire)
+        score = np.where(left > 0, 0.0, score)
         warm = self.seen * s.bucket_seconds >= s.warmup_seconds
+        judged = residual  # the record learns the residual as judged (the first bucket is re-judged below)
         anomalous = (counts >= s.min_count) & (score >= s.warning_z) & warm
         critical = anomalous & ((z_one >= s.critical_z) | quiet_critical) & (counts >= 2 * s.min_count)
         # learn
@@ -95,7 +113,11 @@ class BatchDetector:
             self.level = y.copy()
             _, one, window_sd, residual, clipped, mean_residual = self._judge(y, hour, day)
             cusum = self._cusum_next(residual, one)
-        slow = np.where(anomalous, r.anomalous, 1.0)
+        if s.record_relax_per_day is not None:
+            self.record = np.maximum(record, judged) if warm else record
+            self.routine_left, self.routine_age, self.routine_peak = left, age, peak
+            self.alarm_run = np.where(anomalous, self.alarm_run + 1, 0)
+        slow = np.where(anomalous | (left > 0), r.anomalous, 1.0)
         self.cusum = cusum
         step = np.clip(residual, -CLIP * one, CLIP * one)
         self.level += max(r.level, 1.0 / (self.seen + 1)) * slow * step
@@ -116,4 +138,28 @@ class BatchDetector:
             self.ring_sum += clipped
             self.ring_pos = (self.ring_pos + 1) % self.ring.shape[0]
         self.seen += 1
+        self.last_when = now
         return anomalous, critical, expected
+
+    def _routine(self, now: float, residual: np.ndarray, counts: np.ndarray, z_one: np.ndarray,
+                 z_window: np.ndarray, echo: np.ndarray, quiet_fire: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(the relaxed burst record, routine aftermath left, its age, the burst's size) as `SpikeDetector._routine`."""
+        s = self.settings
+        zeros = np.zeros(self.n, dtype=np.int64)
+        if s.record_relax_per_day is None:
+            return self.record, zeros, zeros, np.zeros(self.n)
+        record = self.record
+        if self.last_when is not None:
+            record = self.record - s.record_relax_per_day * max(0.0, now - self.last_when) / 86400.0
+        lone = (counts >= s.min_count) & ((z_one / s.one_bucket_discount >= s.warning_z) | quiet_fire)
+        news = lone & (residual >= record)
+        busy = (z_one >= s.quiet_z) | echo | (z_window >= s.warning_z)
+        going = (self.routine_left > 0) & (self.routine_age + 1 < self.routine_max)
+        step = going & (residual >= self.routine_peak - self.step)  # it holds: a step, not a burst
+        starts = ~going & lone & (self.alarm_run == 0)
+        left = np.where(going, np.where(busy, self.routine_quiet, self.routine_left - 1),
+                        np.where(starts, self.routine_quiet, 0))
+        age = np.where(going, self.routine_age + 1, 0)
+        peak = np.where(going, self.routine_peak, np.where(starts, residual, 0.0))
+        over = news | step
+        return record, np.where(over, 0, left), np.where(over, 0, age), np.where(over, 0.0, peak)

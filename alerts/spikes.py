@@ -8,6 +8,10 @@ itself is above the baseline: a window mean still high after the volume fell bac
 rise, not news (on NAB realTweets those echoes were false alarms). And it needs persistence: a one-sided
 CUSUM of the bucket z-scores must also reach its bar, so a few clipped bursts on a modest plateau that
 lift the 3-hour mean do not pass for a sustained rise. Two severities: warning and critical.
+Lone bursts are measured against the brand's own record: a burst (one bucket, or a quiet brand's pile of
+posts) that is no bigger, against the hour's usual volume, than the biggest the brand had lately is routine
+for that brand, and so is its echo in the sustained test for the next few hours; the record relaxes a little
+every day, so a brand that calms down is soon paged for smaller bursts again.
 Mention counts are far burstier than Poisson, so a textbook Poisson tail pages a PR team every day;
 the measured scales keep the false alarms rare while a real crisis still stands out by many scales.
 """
@@ -44,6 +48,15 @@ class DetectorSettings:
     quiet_expected: float = 2.0  # below this expected count, a bucket may also fire on its Poisson tail
     quiet_p: float = 1e-12  # (log-space scales cannot resolve one post from three; counting noise can)
     anomalous_rate: float = 0.05  # an anomalous bucket teaches the baseline at this fraction of the rate
+    # A lone burst pages only if it beats the brand's burst record: the largest log(count / expected) seen,
+    # relaxing by this much a day (0.03: a burst 2.5x smaller than the record pages again after a month).
+    # Why: some brands burst to 20-60x their usual every few days (NAB realTweets AAPL); the first is news,
+    # the next ones of the same size are the brand's normal. None switches the record off.
+    record_relax_per_day: float | None = 0.03
+    # A routine burst keeps the brand quiet until it has been calm (below `quiet_z`, the 3-hour test below its
+    # bar) for `window_seconds`, and for at most this long after the burst: its decay lifts the 3-hour mean.
+    routine_max_seconds: int = 6 * 3600
+    routine_step_ratio: float = 1.5  # a later bucket within this factor of the routine burst: a step, not a burst
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,7 @@ class Verdict:
     warm: bool
     score: float = 0.0  # the larger z of the bucket test and the window test
     elevated: bool = False  # still clearly above the baseline: an open incident is not quiet yet
+    routine: bool = False  # a burst no bigger than the brand's recent record, or its echo: elevated, no page
 
     @property
     def anomalous(self) -> bool:
@@ -92,6 +106,8 @@ class SpikeDetector:
         rates = Rates.for_spans(settings.bucket_seconds, settings.level_seconds, settings.baseline_seconds,
                                 settings.anomalous_rate)
         self.baseline = Baseline(rates, self.window_buckets, state, settings.window_clip, settings.cusum_drift)
+        self.routine_quiet = self.window_buckets  # calm buckets that end a routine burst's aftermath
+        self.routine_max = max(1, round(settings.routine_max_seconds / settings.bucket_seconds))
 
     @property
     def state(self) -> BaselineState:
@@ -109,6 +125,13 @@ class SpikeDetector:
         last = self.state.last_bucket
         return last is not None and bucket_start.timestamp() - last > 1.5 * self.settings.bucket_seconds
 
+    def record(self, bucket_start: datetime) -> float:
+        """The brand's burst record (log of count over expected) as of this bucket, relaxed since it was set."""
+        st, relax = self.state, self.settings.record_relax_per_day
+        if relax is None or st.last_bucket is None:
+            return st.record
+        return st.record - relax * max(0.0, bucket_start.timestamp() - st.last_bucket) / 86400.0
+
     def judge(self, bucket_start: datetime, count: float, weight: float = 1.0) -> Verdict:
         """The verdict for a bucket (closed or still filling) without learning from it.
 
@@ -118,6 +141,11 @@ class SpikeDetector:
         follows `count * weight`, so buckets of unusually far-reaching or alarming posts weigh more while
         the brand's usual reach is learned as its normal. `min_count` still counts mentions.
         """
+        return self._judge(bucket_start, count, weight)[0]
+
+    def _judge(self, bucket_start: datetime, count: float,
+               weight: float) -> tuple[Verdict, float, tuple[int, int, float]]:
+        """The verdict, this bucket's residual, and the routine state after it (`_routine`)."""
         s = self.settings
         value = max(count, 0.0) * max(weight, 0.0)
         y = math.log1p(value)
@@ -128,7 +156,8 @@ class SpikeDetector:
         z_one = residual / one_sd
         z_window = 0.0
         echo = False  # the window mean is still high but this bucket is not: keeps an incident open, opens none
-        if self.window_buckets > 1 and not self._after_gap(bucket_start):
+        after_gap = self._after_gap(bucket_start)
+        if self.window_buckets > 1 and not after_gap:
             z_window = self.baseline.window_mean(residual, one_sd) / window_sd
             z_window = min(z_window, self.baseline.cusum_next(residual, one_sd) / s.cusum_bar * s.warning_z)
             if residual <= 0:
@@ -138,18 +167,55 @@ class SpikeDetector:
         quiet_tail = poisson_tail(value, expected) if expected < s.quiet_expected else 1.0
         if count >= s.min_count and quiet_tail < s.quiet_p:
             score = max(score, s.warning_z)  # a quiet brand's burst is decisive on counts alone
+        lone = count >= s.min_count and (z_one / s.one_bucket_discount >= s.warning_z or quiet_tail < s.quiet_p)
+        busy = z_one >= s.quiet_z or echo or z_window >= s.warning_z
+        left, age, peak = self._routine(bucket_start, residual, lone, busy, after_gap)
+        if left:
+            score = 0.0  # the brand's routine burst or its echo: no page
         if self.warm and count >= s.min_count and score >= s.warning_z:
             critical = z_one >= s.critical_z or quiet_tail < s.quiet_p ** 2
             critical = critical and count >= 2 * s.min_count
             severity = "critical" if critical else "warning"
-        return Verdict(bucket_start, count, round(expected, 4), normal_tail(score), severity, self.warm,
-                       round(score, 3), z_one >= s.quiet_z or echo)
+        verdict = Verdict(bucket_start, count, round(expected, 4), normal_tail(score), severity, self.warm,
+                          round(score, 3), z_one >= s.quiet_z or echo or left > 0, left > 0)
+        return verdict, residual, (left, age, peak)
+
+    def _routine(self, bucket_start: datetime, residual: float, lone: bool, busy: bool,
+                 after_gap: bool) -> tuple[int, int, float]:
+        """(buckets of routine aftermath left after this one, buckets since the routine burst, its size).
+
+        A lone burst that beats the record is news and ends any routine. One that does not is routine, unless
+        the bucket before it was already anomalous: the record never silences a story that is already running.
+        A burst decays; volume that holds within `routine_step_ratio` of the burst's size is a step, not a
+        burst, and is judged as before. Otherwise the routine lasts until `routine_quiet` calm buckets (`busy`
+        false) passed, and at most `routine_max` buckets after the burst, so a rise that follows a routine
+        burst is paged at most that much later. After a gap in the series nothing before it counts.
+        """
+        s, st = self.settings, self.state
+        if s.record_relax_per_day is None or (lone and residual >= self.record(bucket_start)):
+            return 0, 0, 0.0
+        left, age, alarm_run = (0, 0, 0) if after_gap else (st.routine_left, st.routine_age, st.alarm_run)
+        if left > 0 and age + 1 < self.routine_max:
+            if residual >= st.routine_peak - math.log(s.routine_step_ratio):
+                return 0, 0, 0.0  # it holds: a step, not a burst
+            return (self.routine_quiet if busy else left - 1), age + 1, st.routine_peak
+        if lone and alarm_run == 0:
+            return self.routine_quiet, 0, residual
+        return 0, 0, 0.0
 
     def update(self, bucket_start: datetime, count: float, weight: float = 1.0) -> Verdict:
         """Judge a closed bucket, then learn from it (an anomaly only a little)."""
-        verdict = self.judge(bucket_start, count, weight)
+        verdict, residual, routine = self._judge(bucket_start, count, weight)
+        st = self.state
+        if self.settings.record_relax_per_day is not None:
+            record = self.record(bucket_start)
+            st.record = max(record, residual) if self.warm else record
+            st.routine_left, st.routine_age, st.routine_peak = routine
+            st.alarm_run = st.alarm_run + 1 if verdict.anomalous else 0
         if self._after_gap(bucket_start):
             self.baseline.forget_recent()
         value = max(count, 0.0) * max(weight, 0.0)
-        self.baseline.learn(bucket_start, math.log1p(value), anomalous=verdict.anomalous)
+        # a routine burst teaches the baseline only a trickle too: a crisis that starts below the record
+        # must not become the brand's normal while it is routine
+        self.baseline.learn(bucket_start, math.log1p(value), anomalous=verdict.anomalous or verdict.routine)
         return verdict

@@ -28,7 +28,7 @@ from alerts.share import BrandDetector, ShareSettings, ShareState, ShareVerdict
 from alerts.spikes import DetectorSettings, Verdict
 from alerts.types import Incident
 
-MODEL_VERSION = 3  # bump when a stored state would mean something else to alerts.baseline / spikes / share
+MODEL_VERSION = 4  # bump when a stored state would mean something else to alerts.baseline / spikes / share
 
 
 class StateError(ValueError):
@@ -136,8 +136,8 @@ def _number(value: Any) -> float:
 def _check(s: BaselineState) -> None:
     if len(s.hourly) != 24 or len(s.hourly_seen) != 24 or len(s.weekly) != 7:
         raise StateError("stored state has the wrong shape")
-    for value in (s.buckets_seen, s.level, s.mad, s.mad_window, s.cusum, *s.hourly, *s.hourly_seen, *s.weekly,
-                  *s.recent):
+    for value in (s.buckets_seen, s.level, s.mad, s.mad_window, s.cusum, s.record, s.routine_left, s.routine_age,
+                  s.alarm_run, *s.hourly, *s.hourly_seen, *s.weekly, *s.recent):
         _number(value)
     if s.last_bucket is not None:
         _number(s.last_bucket)

@@ -3,7 +3,7 @@ the provided NAB scorer (standard profile) and printed next to the published det
 
 The configuration is the shipped default (`DetectorSettings()`, `IncidentSettings()`: `resolve_after` 1h,
 a one-day cooldown after an incident), or `--cooldown 0` / `--resolve-after 1d` / `--sustained mean` (no
-CUSUM persistence test) to show their effect.
+CUSUM persistence test) / `--record off` (no burst record: every lone burst is news) to show their effect.
 Alerts are what a PR team would receive: `incident.opened` and `incident.escalated`. Overfitting check:
 the defaults were chosen on AAPL, CRM and FB ("dev"); AMZN and CVS ("held") were only scored; both are
 printed.
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -75,8 +76,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--cooldown", choices=["0", "12h", "1d", "1.5d"], default="1d")
     parser.add_argument("--sustained", choices=["cusum", "mean"], default="cusum",
                         help="mean: the 3-hour mean alone, without the CUSUM persistence test (the previous model)")
+    parser.add_argument("--record", choices=["on", "off"], default="on",
+                        help="off: no burst record, every lone burst is news (the model before issue-5 round 4)")
     args = parser.parse_args(argv)
     detector = DetectorSettings() if args.sustained == "cusum" else DetectorSettings(cusum_drift=-1e9)
+    if args.record == "off":
+        detector = replace(detector, record_relax_per_day=None)
     cooldown = {"0": 0, "12h": 43200, "1d": 86400, "1.5d": 129600}[args.cooldown]
     incidents = IncidentSettings(resolve_after_buckets=6 if args.resolve_after == "1h" else 144,
                                  cooldown_seconds=cooldown)
@@ -93,7 +98,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ours = summary(scored["summary"])
     best = max(PUBLISHED.items(), key=lambda kv: kv[1][0])
     out.append({"bench": "nab_realtweets", "detector": "listener", "resolve_after": args.resolve_after,
-                "cooldown": args.cooldown, "sustained": args.sustained, **ours,
+                "cooldown": args.cooldown, "sustained": args.sustained, "record": args.record, **ours,
                 "alerts": sum(len(v) for v in alerts.values()), "seconds": round(seconds, 2),
                 "baseline": best[0], "baseline_score": best[1][0], "ratio": round(ours["score"] / best[1][0], 3)})
     scorer = load_scorer()

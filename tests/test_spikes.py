@@ -238,7 +238,12 @@ def test_a_flare_within_the_cooldown_is_the_same_story_but_a_later_one_is_news()
     points = with_burst(points, first, [120.0] * 3)
     points = with_burst(points, again, [120.0] * 3)  # resolved after an hour of quiet, then flares again
     no_cooldown = replace(INCIDENTS, cooldown_seconds=0)
-    assert [a["timestamp"] for a in detect_series(points, DETECTOR, no_cooldown)] == [str(first), str(again)]
+    no_record = replace(DETECTOR, record_relax_per_day=None)
+    assert [a["timestamp"] for a in detect_series(points, no_record, no_cooldown)] == [str(first), str(again)]
+    assert [a["timestamp"] for a in detect_series(points, no_record, INCIDENTS)] == [str(first)]
+    # the burst record alone: the same flare's first bucket is routine for the brand, but the flare holds
+    # (a step, not a lone burst), so it pages one bucket later; the cooldown keeps it the same story
+    assert [a["timestamp"] for a in detect_series(points, DETECTOR, no_cooldown)] == [str(first), str(again + 1)]
     assert [a["timestamp"] for a in detect_series(points, DETECTOR, INCIDENTS)] == [str(first)]
     points = with_burst(points, later, [120.0] * 3)  # a new story
     alerts = list(detect_series(points, DETECTOR, INCIDENTS))
