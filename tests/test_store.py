@@ -25,6 +25,9 @@ def test_schema_is_migrated_once_and_uses_wal(tmp_path) -> None:
     path = tmp_path / "l.db"
     store = Store(path)
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # bulk rounds: a page cache that holds the hot index pages, fewer and larger checkpoints
+    assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == -32 * 1024
+    assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 10_000
     assert migrate(store.db) == []
     assert {"mentions", "mention_brands", "incidents", "outbox", "deliveries", "digests", "feeds",
             "mentions_fts"} <= set(store.db.table_names())
