@@ -75,7 +75,7 @@ def store_rounds(config: Config, store: Store, rounds: list[FeedRound], clock: C
     with store.transaction() as conn:
         for one in rounds:
             source, result = one.source, one.result
-            new = store.insert_stored(one.analysis.rows(), conn)
+            new = store.insert_stored(one.analysis.rows(), conn, index=False)
             failure = one.analysis.error_text()
             if failure and not result.error:
                 result = replace(result, state=failed_state(source, one.before, failure, now), error=failure)
@@ -85,6 +85,7 @@ def store_rounds(config: Config, store: Store, rounds: list[FeedRound], clock: C
                 log.warning("feed %s: %s", source.name, result.error or result.warning)
             reports.append(FeedReport(source.name, len(result.items), len(new), result.error, result.not_modified,
                                       result.warning, health_change))
+        store.index_search(conn)
     return reports
 
 

@@ -131,6 +131,9 @@ def test_each_fault_is_recorded_on_its_feed_only_and_the_rest_are_collected(serv
     titles = {m.feed: m.title for m in store.mentions(limit=None)}
     assert titles["gbk-undeclared"] == GBK_TITLE and titles["lying-charset"] == GBK_TITLE
     assert all("\ufffd" not in m.title for m in store.mentions(limit=None))
+    # the search index covers every mention the round stored (it is filled once per commit, not per feed)
+    assert {m.feed for m in store.mentions(search=GBK_TITLE[4:12], limit=None)} == {"gbk-undeclared", "lying-charset"}
+    assert store.conn.execute("SELECT count(*) FROM mentions_fts").fetchone()[0] == store.count_mentions()
     # relative links resolved against the feed URL, tracking parameters kept out of the id but the link intact
     good = [m for m in store.mentions(limit=None) if m.feed == "good-a"]
     assert all(m.url and m.url.startswith(f"{server.url}/posts/a/") for m in good)

@@ -87,9 +87,12 @@ class Store:
                 new.append(mention)
         return new
 
-    def insert_stored(self, stored: list[StoredMention], conn: sqlite3.Connection) -> list[str]:
+    def insert_stored(self, stored: list[StoredMention], conn: sqlite3.Connection, *, index: bool = True) -> list[str]:
         """Rows built by `codec.stored_mention` (in the analysis workers) inserted unless stored already;
-        returns the ids inserted. The same id twice in one batch: the first one wins."""
+        returns the ids inserted. The same id twice in one batch: the first one wins.
+
+        `index=False` leaves the search index to one `index_search` call at the end of the caller's
+        transaction (a round stores many feeds in one commit: one index insert instead of one a feed)."""
         known = self.known_mention_ids((row[0] for row, _ in stored), conn)
         rows, links, new = [], [], []
         for row, brand_links in stored:
@@ -102,10 +105,11 @@ class Store:
         if rows:
             conn.executemany(_INSERT_MENTION, rows)
             conn.executemany(_INSERT_BRAND, links)
-        self._index_search(conn)
+        if index:
+            self.index_search(conn)
         return new
 
-    def _index_search(self, conn: sqlite3.Connection) -> None:
+    def index_search(self, conn: sqlite3.Connection) -> None:
         """Add every mention the search index has not seen (rowids above its highest) in one statement.
 
         Rows inserted any other way (a seeding script, an older build) are caught up here and when a
@@ -119,7 +123,7 @@ class Store:
                                 " > (SELECT coalesce(max(id), 0) FROM mentions_fts_docsize)").fetchone()
         if row[0]:
             with self.transaction() as conn:
-                self._index_search(conn)
+                self.index_search(conn)
 
     def known_mention_ids(self, ids: Iterable[str], conn: sqlite3.Connection | None = None) -> set[str]:
         ids = list(ids)
