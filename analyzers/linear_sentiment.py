@@ -214,20 +214,26 @@ class SocialCopy:
     domain: dict[str, float]  # logistic model of P(social post) over the same features
     domain_bias: float
     mix: str = "soft"  # "soft": p = P(social); "hard": p = 1 when P(social) > 0.5, else 0
+    # Longer prepared texts are never social: Weibo's 140-character limit (99.5% of the Weibo training posts are
+    # within it), while long reviews (book reviews, plot summaries) are what the domain model mistakes for posts.
+    max_chars: int = 0  # 0: no limit
 
     @classmethod
     def from_dict(cls, data: dict) -> SocialCopy:
         mix = str(data.get("mix", "soft"))
         if mix not in ("soft", "hard"):
             raise AnalyzerError(f"sentiment: social mix {mix!r} is not soft or hard")
-        return cls(data["weights"], data["domain"]["weights"], float(data["domain"]["bias"]), mix)
+        return cls(data["weights"], data["domain"]["weights"], float(data["domain"]["bias"]), mix,
+                   int(data.get("max_chars", 0)))
 
-    def p_social(self, feats: set[str], domain: str | None = None) -> float:
-        """The caller's hint when given ("social" / "review"), else the domain model's."""
+    def p_social(self, feats: set[str], length: int, domain: str | None = None) -> float:
+        """The caller's hint when given ("social" / "review"), else the domain model's (`length`: prepared text's)."""
         if domain is not None:
             if domain not in ("social", "review"):
                 raise AnalyzerError(f"sentiment: domain {domain!r} is not social or review")
             return 1.0 if domain == "social" else 0.0
+        if self.max_chars and length > self.max_chars:
+            return 0.0
         p = _sigmoid(decision(self.domain, self.domain_bias, feats))
         return p if self.mix == "soft" else float(p > 0.5)
 
@@ -262,14 +268,14 @@ class LinearSentimentEngine:
         feats = self._features.features_of(prepared)
         if self._features.words:
             feats |= word_features(self._features.segment(text) if words is None else words)
-        return self._rules.apply(prepared, self.probability(feats, domain))
+        return self._rules.apply(prepared, self.probability(feats, len(prepared), domain))
 
-    def probability(self, feats: set[str], domain: str | None = None) -> float:
-        """The model's own P(positive) for a feature set, before the rule layer."""
+    def probability(self, feats: set[str], length: int, domain: str | None = None) -> float:
+        """The model's own P(positive) for the features of a prepared text of `length` characters, before the rules."""
         if self.social is None:
             z = decision(self._weights, self._bias, feats)
         else:
-            p = self.social.p_social(feats, domain)
+            p = self.social.p_social(feats, length, domain)
             z = mixed_decision(self._weights, self.social.weights, self._bias, feats, p)
         return _sigmoid(self._scale * z + self._shift)
 

@@ -49,6 +49,7 @@ class TrainConfig:
     social_mix: str = ""
     domain_c: float = 1.0  # the domain model's inverse L2 strength
     domain_features: int = 100_000  # its vocabulary: the most frequent features
+    social_max_chars: int = 0  # texts longer than this never get the social copy (0: no limit)
     seed: int = 20261202
     # NB-LR (Wang & Manning 2012): each feature scaled by its log-count ratio log(P(f|pos)/P(f|neg)) before the
     # fit. On the inner folds (RECIPE.md) it gained +0.4 points on Weibo and +0.5 on left-out categories.
@@ -176,7 +177,7 @@ class Trainer:
             if not config[name]:
                 del config[name]
         if not config["social_mix"]:
-            for name in ("social_mix", "domain_c", "domain_features"):
+            for name in ("social_mix", "domain_c", "domain_features", "social_max_chars"):
                 del config[name]
         return config
 
@@ -239,6 +240,8 @@ class Trainer:
             copy = {f[len(SOCIAL):]: w for f, w in weights.items() if f.startswith(SOCIAL)}
             out["social"] = {"mix": self.config.social_mix, "weights": copy,
                              "domain": self.fit_domain(examples, base_sets)}
+            if self.config.social_max_chars:
+                out["social"]["max_chars"] = self.config.social_max_chars
         families = {name: True for name in ("words", "contrast") if getattr(self.config, name)}
         if families:  # absent in older models: character n-grams and cues only
             out["features"] = families

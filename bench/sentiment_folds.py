@@ -81,6 +81,8 @@ def variants() -> dict[str, tuple[Callable[[], Callable[[str], set[str]]], dict]
         "social-copy-switch": (extractor(), {"social_sources": (WEIBO,)}),
         # The social copy kept as a second table, mixed in per text by a domain model (rows -soft, -hard, -oracle).
         "social-mix": (extractor(), {"social_sources": (WEIBO,), "social_mix": "soft"}),
+        # The same, and texts longer than Weibo's 140 characters never get the social copy.
+        "social-mix-140": (extractor(), {"social_sources": (WEIBO,), "social_mix": "soft", "social_max_chars": 140}),
     }
 
 
@@ -89,7 +91,7 @@ def sigmoid(z: float) -> float:
 
 
 def _scorers(name: str, model: dict, raw: dict[str, float]) -> dict[str, tuple[Callable, Callable]]:
-    """Row name -> (score a Weibo test post's features, score a left-out category text's features)."""
+    """Row name -> (score a Weibo test post, score a left-out category text); each takes (features, length)."""
     from dataclasses import replace
 
     from analyzers.linear_sentiment import LinearSentimentEngine, decision
@@ -103,10 +105,10 @@ def _scorers(name: str, model: dict, raw: dict[str, float]) -> dict[str, tuple[C
         hard_engine.social = replace(engine.social, mix="hard")
         hard = hard_engine.probability
         return {f"{name}-soft": (soft, soft), f"{name}-hard": (hard, hard),
-                f"{name}-oracle": (lambda f: soft(f, "social"), lambda f: soft(f, "review"))}
+                f"{name}-oracle": (lambda f, n: soft(f, n, "social"), lambda f, n: soft(f, n, "review"))}
     merged = model["weights"]
     shared = {f: w for f, w in raw.items() if not f.startswith(SOCIAL)} if name.endswith("-switch") else merged
-    return {name: (lambda f: sigmoid(decision(merged, bias, f)), lambda f: sigmoid(decision(shared, bias, f)))}
+    return {name: (lambda f, n: sigmoid(decision(merged, bias, f)), lambda f, n: sigmoid(decision(shared, bias, f)))}
 
 
 def _accuracy(probs: list[float], labels: list[int]) -> float:
@@ -137,13 +139,13 @@ def run_variant(name: str, examples, folds: list[int], featurise: Callable[[str]
         diag = {}
         if "social" in model:  # how often the domain model calls a Weibo post social, a category text not
             social = LinearSentimentEngine(model=model).social
-            diag = {"weibo_called_social": round(sum(social.p_social(feats[i]) > 0.5 for i in test_w) / len(test_w), 4),
-                    "category_called_social": round(sum(social.p_social(feats[i]) > 0.5 for i in test_c)
-                                                    / len(test_c), 4)}
+            def called(idx: list[int], social=social) -> float:
+                return round(sum(social.p_social(feats[i], len(keys[i])) > 0.5 for i in idx) / len(idx), 4)
+            diag = {"weibo_called_social": called(test_w), "category_called_social": called(test_c)}
         for row, (score_w, score_c) in _scorers(name, model, raw).items():
             r = results.setdefault(row, {"wp": [], "wl": [], "cats": {}, "diag": []})
-            wp = [score_w(feats[i]) for i in test_w]
-            cp = [score_c(feats[i]) for i in test_c]
+            wp = [score_w(feats[i], len(keys[i])) for i in test_w]
+            cp = [score_c(feats[i], len(keys[i])) for i in test_c]
             r["wp"] += wp
             r["wl"] += wl
             r["cats"][category] = (round(_accuracy(cp, cl), 4), round(expected_calibration_error(cp, cl), 4))
