@@ -83,6 +83,11 @@ def variants() -> dict[str, tuple[Callable[[], Callable[[str], set[str]]], dict]
         "social-mix": (extractor(), {"social_sources": (WEIBO,), "social_mix": "soft"}),
         # The same, and texts longer than Weibo's 140 characters never get the social copy.
         "social-mix-140": (extractor(), {"social_sources": (WEIBO,), "social_mix": "soft", "social_max_chars": 140}),
+        # The shipped rule with the Weibo sample weight moved (it also sets how freely the social copy is fit).
+        "social-mix-140-w15": (extractor(), {"social_sources": (WEIBO,), "social_mix": "soft", "social_max_chars": 140,
+                                             "weights": {WEIBO: 15.0}}),
+        "social-mix-140-w60": (extractor(), {"social_sources": (WEIBO,), "social_mix": "soft", "social_max_chars": 140,
+                                             "weights": {WEIBO: 60.0}}),
     }
 
 
