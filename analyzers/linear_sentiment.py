@@ -191,6 +191,53 @@ def decision(weights: dict[str, float], bias: float, feats: set[str]) -> float:
     return bias + sum(known) / math.sqrt(len(known))
 
 
+def mixed_decision(shared: dict[str, float], social: dict[str, float], bias: float, feats: set[str],
+                   p: float) -> float:
+    """The score with the social copy weighted by p = P(the text is a social post).
+
+    Training saw a social post's n shared + m social features at 1/sqrt(n + m) each and a review's n at
+    1/sqrt(n) (`analyzers.training`, Daumé's feature copy); p = 1 and p = 0 give exactly those, between is a mix.
+    """
+    known = [w for w in map(shared.get, feats) if w is not None]
+    extra = [w for w in map(social.get, feats) if w is not None] if p > 0 else []
+    count = len(known) + p * len(extra)
+    if not count:
+        return bias
+    return bias + (sum(known) + p * sum(extra)) / math.sqrt(count)
+
+
+@dataclass(frozen=True)
+class SocialCopy:
+    """A model's social table and the domain model that says how much of it a text gets (`"social"` in the file)."""
+
+    weights: dict[str, float]  # the social copy of each feature (name without the training prefix)
+    domain: dict[str, float]  # logistic model of P(social post) over the same features
+    domain_bias: float
+    mix: str = "soft"  # "soft": p = P(social); "hard": p = 1 when P(social) > 0.5, else 0
+    # Longer prepared texts are never social: Weibo's 140-character limit (99.5% of the Weibo training posts are
+    # within it), while long reviews (book reviews, plot summaries) are what the domain model mistakes for posts.
+    max_chars: int = 0  # 0: no limit
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SocialCopy:
+        mix = str(data.get("mix", "soft"))
+        if mix not in ("soft", "hard"):
+            raise AnalyzerError(f"sentiment: social mix {mix!r} is not soft or hard")
+        return cls(data["weights"], data["domain"]["weights"], float(data["domain"]["bias"]), mix,
+                   int(data.get("max_chars", 0)))
+
+    def p_social(self, feats: set[str], length: int, domain: str | None = None) -> float:
+        """The caller's hint when given ("social" / "review"), else the domain model's (`length`: prepared text's)."""
+        if domain is not None:
+            if domain not in ("social", "review"):
+                raise AnalyzerError(f"sentiment: domain {domain!r} is not social or review")
+            return 1.0 if domain == "social" else 0.0
+        if self.max_chars and length > self.max_chars:
+            return 0.0
+        p = _sigmoid(decision(self.domain, self.domain_bias, feats))
+        return p if self.mix == "soft" else float(p > 0.5)
+
+
 class LinearSentimentEngine:
     """Loads a model file once; `score` is then a pure function of the text."""
 
@@ -204,6 +251,8 @@ class LinearSentimentEngine:
         self.meta = model.get("meta", {})
         self._weights: dict[str, float] = model["weights"]
         self._bias = float(model["bias"])
+        # Models from before the social table have one table, scored for every text alike.
+        self.social = SocialCopy.from_dict(model["social"]) if "social" in model else None
         self._scale, self._shift = (float(x) for x in model.get("calibration", (1.0, 0.0)))
         cues = Cues(**_cue_args(model["cues"]))
         families = model.get("features", {})
@@ -211,15 +260,24 @@ class LinearSentimentEngine:
                                           contrast=bool(families.get("contrast")))
         self._rules = RuleLayer(cues.rules)
 
-    def score(self, text: str, words: Sequence[str] | None = None) -> float:
+    def score(self, text: str, words: Sequence[str] | None = None, domain: str | None = None) -> float:
         """`words`: the text's segmenter words (`analyzers.segment.Segmenter`) if the caller has them already,
-        so a pipeline that segments for keywords does not segment twice; else the engine segments itself."""
+        so a pipeline that segments for keywords does not segment twice; else the engine segments itself.
+        `domain`: "social" or "review" when the caller knows the kind of feed; else the model guesses."""
         prepared = self._features.prepare(text)
         feats = self._features.features_of(prepared)
         if self._features.words:
             feats |= word_features(self._features.segment(text) if words is None else words)
-        z = decision(self._weights, self._bias, feats)
-        return self._rules.apply(prepared, _sigmoid(self._scale * z + self._shift))
+        return self._rules.apply(prepared, self.probability(feats, len(prepared), domain))
+
+    def probability(self, feats: set[str], length: int, domain: str | None = None) -> float:
+        """The model's own P(positive) for the features of a prepared text of `length` characters, before the rules."""
+        if self.social is None:
+            z = decision(self._weights, self._bias, feats)
+        else:
+            p = self.social.p_social(feats, length, domain)
+            z = mixed_decision(self._weights, self.social.weights, self._bias, feats, p)
+        return _sigmoid(self._scale * z + self._shift)
 
     def score_many(self, texts: list[str]) -> list[float]:
         return [self.score(t) for t in texts]

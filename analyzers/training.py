@@ -44,6 +44,12 @@ class TrainConfig:
     # Sources whose features also get a private copy ("frustratingly easy" domain adaptation, Daumé 2007):
     # the model learns what holds everywhere plus what holds on social posts; scoring uses both.
     social_sources: tuple[str, ...] = ()
+    # "" merges the social copy into one table (every text scored as a social post); "soft" / "hard" keep it as a
+    # second table plus a domain model P(social post | text) that decides, per text, how much of it is added.
+    social_mix: str = ""
+    domain_c: float = 1.0  # the domain model's inverse L2 strength
+    domain_features: int = 100_000  # its vocabulary: the most frequent features
+    social_max_chars: int = 0  # texts longer than this never get the social copy (0: no limit)
     seed: int = 20261202
     # NB-LR (Wang & Manning 2012): each feature scaled by its log-count ratio log(P(f|pos)/P(f|neg)) before the
     # fit. On the inner folds (RECIPE.md) it gained +0.4 points on Weibo and +0.5 on left-out categories.
@@ -142,11 +148,11 @@ class Trainer:
             texts = progress(texts, total=len(examples), desc="features")
         return [self.extractor.features(t) for t in texts]
 
-    def vocabulary(self, feature_sets: Sequence[set[str]]) -> dict[str, int]:
+    def vocabulary(self, feature_sets: Sequence[set[str]], limit: int | None = None) -> dict[str, int]:
         df = Counter(f for feats in feature_sets for f in feats)
         kept = [f for f, n in df.items() if n >= self.config.min_df or f.startswith("§")]
         kept.sort(key=lambda f: (-df[f], f))
-        return {f: i for i, f in enumerate(kept[: self.config.max_features])}
+        return {f: i for i, f in enumerate(kept[: limit or self.config.max_features])}
 
     @staticmethod
     def matrix(feature_sets: Sequence[set[str]], vocab: dict[str, int]):
@@ -169,6 +175,9 @@ class Trainer:
         config = asdict(self.config)
         for name in ("words", "contrast"):
             if not config[name]:
+                del config[name]
+        if not config["social_mix"]:
+            for name in ("social_mix", "domain_c", "domain_features", "social_max_chars"):
                 del config[name]
         return config
 
@@ -193,6 +202,7 @@ class Trainer:
             raise AnalyzerError("train: the training data needs both positive and negative examples")
         feature_sets = feature_sets if feature_sets is not None else self.featurise(examples, progress)
         social = set(self.config.social_sources)
+        base_sets = feature_sets
         if social:
             feature_sets = [
                 feats | {SOCIAL + f for f in feats} if e.source in social else feats
@@ -213,7 +223,8 @@ class Trainer:
         names = list(vocab)
         if raw_weights is not None:
             raw_weights.update({names[i]: float(coef[i]) for i in range(len(names))})
-        weights = merge_social({names[i]: float(coef[i]) for i in range(len(names))}, bool(social))
+        split = bool(social) and bool(self.config.social_mix)
+        weights = merge_social({names[i]: float(coef[i]) for i in range(len(names))}, bool(social) and not split)
         out = {
             "format": MODEL_FORMAT,
             "bias": round(float(model.intercept_[0]), 6),
@@ -224,13 +235,43 @@ class Trainer:
             "meta": {"config": self._config_dict(), "examples": len(examples),
                      "sources": dict(Counter(e.source for e in examples))},
         }
+        if split:
+            out["weights"] = {f: w for f, w in weights.items() if not f.startswith(SOCIAL)}
+            copy = {f[len(SOCIAL):]: w for f, w in weights.items() if f.startswith(SOCIAL)}
+            out["social"] = {"mix": self.config.social_mix, "weights": copy,
+                             "domain": self.fit_domain(examples, base_sets)}
+            if self.config.social_max_chars:
+                out["social"]["max_chars"] = self.config.social_max_chars
         families = {name: True for name in ("words", "contrast") if getattr(self.config, name)}
         if families:  # absent in older models: character n-grams and cues only
             out["features"] = families
         return out
 
 
-SOCIAL = "~"
+    def fit_domain(self, examples: Sequence[Example], feature_sets: Sequence[set[str]]) -> dict:
+        """P(the text comes from a social source): a logistic model over the most frequent features, each
+        source weighted as in the sentiment fit (so the few social posts weigh about as much as the reviews)."""
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression
+
+        social = set(self.config.social_sources)
+        vocab = self.vocabulary(feature_sets, self.config.domain_features)
+        x = self.matrix(feature_sets, vocab)
+        y = np.array([int(e.source in social) for e in examples])
+        if len(set(y.tolist())) < 2:
+            raise AnalyzerError("train: the social copy needs both social and other sources in the training data")
+        w = np.array([self.config.weights.get(e.source, 1.0) for e in examples])
+        model = LogisticRegression(C=self.config.domain_c, solver="liblinear", max_iter=1000,
+                                   random_state=self.config.seed)
+        model.fit(x, y, sample_weight=w)
+        names = list(vocab)
+        return {"bias": round(float(model.intercept_[0]), 6),
+                "weights": {names[i]: round(float(c), 4) for i, c in enumerate(model.coef_[0]) if abs(c) >= 5e-4}}
+
+
+# Prefix of a feature's social copy. A control character: text features never start with it (the "~" used until
+# 2026-12-04 is also a character of the posts themselves, so "~哈" was merged into "哈").
+SOCIAL = "\x00"
 
 
 def log_count_ratio(x, y, alpha: float):
@@ -253,7 +294,7 @@ def merge_social(coef: dict[str, float], social: bool) -> dict[str, float]:
         return {f: round(w, 4) for f, w in coef.items() if abs(w) >= 5e-4}
     merged: dict[str, float] = {}
     for name, weight in coef.items():
-        base = name[1:] if name.startswith(SOCIAL) else name
+        base = name[len(SOCIAL):] if name.startswith(SOCIAL) else name
         merged[base] = merged.get(base, 0.0) + weight
     return {f: round(w / math.sqrt(2), 4) for f, w in merged.items() if abs(w) >= 5e-4}
 

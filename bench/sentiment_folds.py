@@ -79,6 +79,15 @@ def variants() -> dict[str, tuple[Callable[[], Callable[[str], set[str]]], dict]
         "words-nobigram": (lambda: _unigram_words(), {}),
         # Oracle domain switch: Weibo folds scored with shared + social weights, categories with shared only.
         "social-copy-switch": (extractor(), {"social_sources": (WEIBO,)}),
+        # The social copy kept as a second table, mixed in per text by a domain model (rows -soft, -hard, -oracle).
+        "social-mix": (extractor(), {"social_sources": (WEIBO,), "social_mix": "soft"}),
+        # The same, and texts longer than Weibo's 140 characters never get the social copy.
+        "social-mix-140": (extractor(), {"social_sources": (WEIBO,), "social_mix": "soft", "social_max_chars": 140}),
+        # The shipped rule with the Weibo sample weight moved (it also sets how freely the social copy is fit).
+        "social-mix-140-w15": (extractor(), {"social_sources": (WEIBO,), "social_mix": "soft", "social_max_chars": 140,
+                                             "weights": {WEIBO: 15.0}}),
+        "social-mix-140-w60": (extractor(), {"social_sources": (WEIBO,), "social_mix": "soft", "social_max_chars": 140,
+                                             "weights": {WEIBO: 60.0}}),
     }
 
 
@@ -86,10 +95,35 @@ def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
 
-def run_variant(name: str, examples, folds: list[int], featurise: Callable[[str], set[str]], knobs: dict) -> dict:
+def _scorers(name: str, model: dict, raw: dict[str, float]) -> dict[str, tuple[Callable, Callable]]:
+    """Row name -> (score a Weibo test post, score a left-out category text); each takes (features, length)."""
+    from dataclasses import replace
+
+    from analyzers.linear_sentiment import LinearSentimentEngine, decision
+    from analyzers.training import SOCIAL
+
+    bias = model["bias"]
+    if "social" in model:  # one fit, several rules: the domain model soft / hard, and the oracle switch for reference
+        engine = LinearSentimentEngine(model=model)
+        soft = engine.probability
+        hard_engine = LinearSentimentEngine(model=model)
+        hard_engine.social = replace(engine.social, mix="hard")
+        hard = hard_engine.probability
+        return {f"{name}-soft": (soft, soft), f"{name}-hard": (hard, hard),
+                f"{name}-oracle": (lambda f, n: soft(f, n, "social"), lambda f, n: soft(f, n, "review"))}
+    merged = model["weights"]
+    shared = {f: w for f, w in raw.items() if not f.startswith(SOCIAL)} if name.endswith("-switch") else merged
+    return {name: (lambda f, n: sigmoid(decision(merged, bias, f)), lambda f, n: sigmoid(decision(shared, bias, f)))}
+
+
+def _accuracy(probs: list[float], labels: list[int]) -> float:
+    return sum((p > 0.5) == (y == 1) for p, y in zip(probs, labels, strict=True)) / len(labels)
+
+
+def run_variant(name: str, examples, folds: list[int], featurise: Callable[[str], set[str]], knobs: dict) -> list[dict]:
     from analyzers.evaluation import expected_calibration_error
-    from analyzers.linear_sentiment import Cues, decision
-    from analyzers.training import SOCIAL, FeatureExtractor, TrainConfig, Trainer, canonical
+    from analyzers.linear_sentiment import Cues, LinearSentimentEngine
+    from analyzers.training import FeatureExtractor, TrainConfig, Trainer, canonical
 
     started = time.process_time()
     feats = [featurise(canonical(e.text)) for e in examples]
@@ -97,9 +131,7 @@ def run_variant(name: str, examples, folds: list[int], featurise: Callable[[str]
     config = TrainConfig(**{"weights": {WEIBO: 30.0}, **knobs})
     trainer = Trainer(config, Cues.load())
     keys = [FeatureExtractor.prepare(canonical(e.text)) for e in examples]
-    weibo_probs: list[float] = []
-    weibo_labels: list[int] = []
-    cats: dict[str, tuple[float, float]] = {}
+    results: dict[str, dict] = {}
     for k, category in enumerate(FOLD_CATEGORIES):
         test_w = [i for i, f in enumerate(folds) if f == k]
         test_c = [i for i, e in enumerate(examples) if e.group == category]
@@ -107,29 +139,40 @@ def run_variant(name: str, examples, folds: list[int], featurise: Callable[[str]
         rows = [i for i, e in enumerate(examples) if folds[i] != k and e.group != category and keys[i] not in seen]
         raw: dict[str, float] = {}
         model = trainer.fit([examples[i] for i in rows], [feats[i] for i in rows], raw_weights=raw)
-        weights, bias = model["weights"], model["bias"]
-        probs = [sigmoid(decision(weights, bias, feats[i])) for i in test_w]
-        if name.endswith("-switch"):
-            weights = {f: w for f, w in raw.items() if not f.startswith(SOCIAL)}
-        weibo_probs += probs
-        weibo_labels += [examples[i].label for i in test_w]
-        cprobs = [sigmoid(decision(weights, bias, feats[i])) for i in test_c]
-        clabels = [examples[i].label for i in test_c]
-        acc = sum((p > 0.5) == (y == 1) for p, y in zip(cprobs, clabels, strict=True)) / len(clabels)
-        cats[category] = (round(acc, 4), round(expected_calibration_error(cprobs, clabels), 4))
-        print(json.dumps({"variant": name, "fold": k, "category": category, "cat_acc": cats[category][0],
-                          "weibo_fold_acc": round(sum((p > 0.5) == (examples[i].label == 1)
-                                                      for p, i in zip(probs, test_w, strict=True)) / len(test_w), 4),
-                          "features": len(weights)}, ensure_ascii=False), file=sys.stderr, flush=True)
-    weibo_acc = sum((p > 0.5) == (y == 1) for p, y in zip(weibo_probs, weibo_labels, strict=True)) / len(weibo_labels)
-    return {"bench": "sentiment_folds", "variant": name, "knobs": knobs,
-            "weibo_acc": round(weibo_acc, 4),
-            "weibo_ece": round(expected_calibration_error(weibo_probs, weibo_labels), 4),
-            "category_mean": round(sum(a for a, _ in cats.values()) / len(cats), 4),
-            "category_ece_mean": round(sum(e for _, e in cats.values()) / len(cats), 4),
-            "categories": {c: a for c, (a, _) in cats.items()},
-            "extract_cpu_s": round(extract_s, 1), "cpu_s": round(time.process_time() - started, 1),
-            "load_avg_1m": round(os.getloadavg()[0], 2)}
+        wl = [examples[i].label for i in test_w]
+        cl = [examples[i].label for i in test_c]
+        diag = {}
+        if "social" in model:  # how often the domain model calls a Weibo post social, a category text not
+            social = LinearSentimentEngine(model=model).social
+            def called(idx: list[int], social=social) -> float:
+                return round(sum(social.p_social(feats[i], len(keys[i])) > 0.5 for i in idx) / len(idx), 4)
+            diag = {"weibo_called_social": called(test_w), "category_called_social": called(test_c)}
+        for row, (score_w, score_c) in _scorers(name, model, raw).items():
+            r = results.setdefault(row, {"wp": [], "wl": [], "cats": {}, "diag": []})
+            wp = [score_w(feats[i], len(keys[i])) for i in test_w]
+            cp = [score_c(feats[i], len(keys[i])) for i in test_c]
+            r["wp"] += wp
+            r["wl"] += wl
+            r["cats"][category] = (round(_accuracy(cp, cl), 4), round(expected_calibration_error(cp, cl), 4))
+            r["diag"].append(diag)
+            print(json.dumps({"variant": row, "fold": k, "category": category, "cat_acc": r["cats"][category][0],
+                              "weibo_fold_acc": round(_accuracy(wp, wl), 4), "features": len(model["weights"]),
+                              **diag}, ensure_ascii=False), file=sys.stderr, flush=True)
+    out = []
+    for row, r in results.items():
+        cats = r["cats"]
+        line = {"bench": "sentiment_folds", "variant": row, "knobs": knobs,
+                "weibo_acc": round(_accuracy(r["wp"], r["wl"]), 4),
+                "weibo_ece": round(expected_calibration_error(r["wp"], r["wl"]), 4),
+                "category_mean": round(sum(a for a, _ in cats.values()) / len(cats), 4),
+                "category_ece_mean": round(sum(e for _, e in cats.values()) / len(cats), 4),
+                "categories": {c: a for c, (a, _) in cats.items()},
+                "extract_cpu_s": round(extract_s, 1), "cpu_s": round(time.process_time() - started, 1),
+                "load_avg_1m": round(os.getloadavg()[0], 2)}
+        if any(r["diag"]):
+            line["domain"] = r["diag"]
+        out.append(line)
+    return out
 
 
 def main() -> None:
@@ -144,7 +187,8 @@ def main() -> None:
     folds = weibo_folds(examples)
     for name in args.names:
         factory, knobs = table[name]
-        print(json.dumps(run_variant(name, examples, folds, factory(), knobs), ensure_ascii=False), flush=True)
+        for line in run_variant(name, examples, folds, factory(), knobs):
+            print(json.dumps(line, ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

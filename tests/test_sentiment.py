@@ -3,6 +3,7 @@ reads social-post cues, and `snownlp` stays selectable."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,60 @@ def test_a_model_with_word_features_scores_the_same_with_passed_in_words() -> No
     assert engine.score(text, words=engine._features.segment(text)) == own
     assert engine.score(text, words=[]) != own  # the words really count
     assert engine.score("质量很好，很满意") > 0.5 > engine.score("质量太差，很失望")
+
+
+def _social_model(max_chars: int = 140) -> dict:
+    """A small two-table model: Weibo-shaped posts (emoticons, @, 转发, '~') against shop reviews."""
+    from analyzers.linear_sentiment import Cues
+    from analyzers.training import Example, Trainer
+
+    examples = []
+    for i in range(60):
+        mark = chr(0x4E00 + i)  # distinct texts: duplicates would leave training
+        examples += [Example(f"今天心情好[哈哈]@小明 转发~{mark}", 1, "weibo"),
+                     Example(f"气死了[怒]//@某人:{mark}", 0, "weibo"),
+                     Example(f"质量很好，物流快，好评{mark}", 1, "shop"),
+                     Example(f"质量很差，要求退款{mark}", 0, "shop")]
+    config = TrainConfig(social_sources=("weibo",), social_mix="soft", social_max_chars=max_chars, min_df=1)
+    return Trainer(config, Cues.load()).fit(examples)
+
+
+def test_a_social_looking_post_gets_the_social_table_and_a_review_does_not() -> None:
+    model = _social_model()
+    assert model["social"]["weights"] and model["social"]["domain"]["weights"]
+    assert "~" in model["weights"]  # the '~' character is a feature of its own, not the social-copy prefix
+    engine = LinearSentimentEngine(model=model)
+    post, review = "今天心情好[哈哈]@小明", "质量很好，物流快"
+    p_post = engine.social.p_social(engine._features.features(post), len(post))
+    p_review = engine.social.p_social(engine._features.features(review), len(review))
+    assert p_post > 0.8 and p_review < 0.2
+    # the review is scored (almost) as with the shared table alone, the post (almost) as a social post
+    assert abs(engine.score(review) - engine.score(review, domain="review")) < abs(
+        engine.score(review) - engine.score(review, domain="social"))
+    assert abs(engine.score(post) - engine.score(post, domain="social")) < abs(
+        engine.score(post) - engine.score(post, domain="review"))
+    assert engine.score(post, domain="social") != engine.score(post, domain="review")
+    with pytest.raises(AnalyzerError, match="domain 'weibo'"):
+        engine.score(post, domain="weibo")
+
+
+def test_a_text_longer_than_a_weibo_post_never_gets_the_social_table() -> None:
+    engine = LinearSentimentEngine(model=_social_model(max_chars=10))
+    long_post = "今天心情好[哈哈]@小明 转发~今天心情好[哈哈]"
+    assert engine.social.p_social(engine._features.features(long_post), len(long_post)) == 0.0
+    assert engine.score(long_post) == engine.score(long_post, domain="review")
+
+
+def test_a_model_file_without_the_social_table_still_loads_and_scores_as_before(tmp_path: Path) -> None:
+    from analyzers.linear_sentiment import Cues, decision
+    from analyzers.training import Trainer, save_model
+
+    model = Trainer(TrainConfig(min_df=1), Cues.load()).fit(_tiny_examples())
+    assert "social" not in model and "social_mix" not in model["meta"]["config"]  # old files: byte-identical
+    save_model(model, tmp_path / "old.json.gz")
+    engine = LinearSentimentEngine(tmp_path / "old.json.gz")
+    assert engine.social is None
+    text = "质量很好，很满意"
+    z = decision(model["weights"], model["bias"], engine._features.features(text))
+    assert engine.score(text) == pytest.approx(1 / (1 + math.exp(-z)))
+    assert engine.score(text, domain="social") == engine.score(text)  # a hint means nothing to a one-table model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import subprocess
 import sys
@@ -108,3 +109,23 @@ def test_unknown_model_file_in_config_is_a_config_error(write_config) -> None:
     config = write_config('[sentiment]\nmodel = "nope.json.gz"\n')
     result = cli("--config", str(config), "analyze", "好")
     assert result.returncode == 2 and "sentiment.model" in result.stderr.decode()
+
+
+def test_train_sentiment_social_keeps_a_second_table_that_analyze_uses(tmp_path: Path, write_config) -> None:
+    posts = tmp_path / "posts.csv"
+    shop = tmp_path / "shop.csv"
+    shaped = [(label, f"{text}[哈哈]@小明 转发" if label else f"{text}[怒]//@某人:") for label, text in _rows(160)]
+    _write_csv(posts, shaped)
+    _write_csv(shop, _rows(160))
+    model_path = tmp_path / "model.json.gz"
+    lines = records(cli("train-sentiment", str(posts), str(shop), "--social", "posts", "--weight", "posts=2",
+                        "-o", str(model_path)))
+    assert lines[-1]["model"] == str(model_path)
+    model = json.loads(gzip.decompress(model_path.read_bytes()))
+    assert model["social"]["mix"] == "soft" and model["social"]["max_chars"] == 140
+    assert model["meta"]["config"]["social_sources"] == ["posts"]
+    config = write_config(f'[sentiment]\nmodel = "{model_path.name}"\n')
+    answer = records(cli("--config", str(config), "analyze", "客服态度恶劣，要求退款"))
+    assert answer[0]["label"] == "negative"
+    bad = cli("train-sentiment", str(posts), "--social", "nope", "-o", str(tmp_path / "x.json.gz"))
+    assert bad.returncode == 2 and "--social 'nope'" in bad.stderr.decode()
