@@ -45,15 +45,19 @@ class Analyzer:
             signals=tuple(s.category for s in self._signals.detect(normalized.clean)),
         )
 
-    def analyze(self, item: RawItem, *, feed_brand: str | None = None, official: bool = False) -> Mention | None:
-        """A Mention when the item is about a configured brand (or its feed is assigned to one), else None."""
+    def analyze(self, item: RawItem, *, feed_brand: str | None = None, official: bool = False,
+                domain: str | None = None) -> Mention | None:
+        """A Mention when the item is about a configured brand (or its feed is assigned to one), else None.
+
+        `domain`: the feed's kind of text ("social" posts or "review"s) when its config says so; the linear
+        model then uses the matching weight table instead of guessing (SnowNLP ignores it)."""
         normalized = normalize(item.title, item.text)
         brands = self._matcher.match(normalized.clean)
         if feed_brand and all(b.brand != feed_brand for b in brands):
             brands = (*brands, BrandMatch(brand=feed_brand))
         if not brands:
             return None
-        score = self._engine.score(normalized.clean)
+        score = self._engine.score(normalized.clean, domain=domain)
         return Mention(
             mention_id=item.item_id,
             feed=item.feed,

@@ -16,8 +16,9 @@ from analyzers.errors import AnalyzerError
 class SentimentEngine(Protocol):
     name: str
 
-    def score(self, text: str) -> float:
-        """Probability in [0, 1] that the text is positive."""
+    def score(self, text: str, domain: str | None = None) -> float:
+        """Probability in [0, 1] that the text is positive; `domain` ("social" / "review") is a hint an
+        engine may use (the linear model picks its weight table by it) or ignore."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class SnowNLPEngine:
 
         self._sentiment = sentiment  # the module loads its model once, on import
 
-    def score(self, text: str) -> float:
+    def score(self, text: str, domain: str | None = None) -> float:
         if not text.strip():
             return 0.5
         return float(self._sentiment.classify(text[:2000]))

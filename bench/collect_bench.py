@@ -132,7 +132,7 @@ def write_config(directory: Path, feeds: int, port: int) -> Path:
 class BrandOnlyAnalyzer:
     """For the `store` mode: a Mention with the feed's brand and no NLP, to isolate the collectors' cost."""
 
-    def analyze(self, item, *, feed_brand=None, official=False):
+    def analyze(self, item, *, feed_brand=None, official=False, domain=None):
         from analyzers import BrandMatch, Mention
 
         return Mention(mention_id=item.item_id, feed=item.feed, url=item.url, title=item.title, text=item.text,

@@ -16,6 +16,7 @@ class FeedSource:
     kind: str = "feed"  # feed (RSS/Atom/RDF/JSON Feed, auto-detected) | html | json
     official: bool = False
     brand: str | None = None  # every post of this feed is about this brand
+    domain: str | None = None  # "social" | "review": what its posts are, for sentiment; None: the model tells
     timeout_seconds: float = 20.0
     max_bytes: int = 10 * 1024 * 1024
     attempts: int = 3  # tries per round on timeouts, resets, 5xx and 429

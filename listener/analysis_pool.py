@@ -41,7 +41,8 @@ MIN_BATCH_SECONDS = 60.0
 
 
 class AnalyzerLike(Protocol):
-    def analyze(self, item: RawItem, *, feed_brand: str | None = None, official: bool = False) -> Mention | None: ...
+    def analyze(self, item: RawItem, *, feed_brand: str | None = None, official: bool = False,
+                domain: str | None = None) -> Mention | None: ...
 
 
 @dataclass
@@ -76,14 +77,14 @@ _ANALYZER: AnalyzerLike | None = None  # the parent's analyzer; forked workers i
 
 
 def analyze_batch(analyzer: AnalyzerLike, items: list[RawItem], feed_brand: str | None,
-                  official: bool, *, rows: bool = False) -> BatchResult:
+                  official: bool, domain: str | None = None, *, rows: bool = False) -> BatchResult:
     """Analyse posts one by one; a post that raises is reported and skipped, never fatal to its neighbours.
 
     `rows`: return store rows (`stored`) instead of Mentions, built per post inside the same guard."""
     result = BatchResult()
     for item in items:
         try:
-            mention = analyzer.analyze(item, feed_brand=feed_brand, official=official)
+            mention = analyzer.analyze(item, feed_brand=feed_brand, official=official, domain=domain)
             if mention is not None:
                 if rows:
                     result.stored.append(stored_mention(mention))
@@ -94,9 +95,9 @@ def analyze_batch(analyzer: AnalyzerLike, items: list[RawItem], feed_brand: str 
     return result
 
 
-def _work(items: list[RawItem], feed_brand: str | None, official: bool) -> BatchResult:
+def _work(items: list[RawItem], feed_brand: str | None, official: bool, domain: str | None) -> BatchResult:
     assert _ANALYZER is not None, "analysis worker started without an analyzer"
-    return analyze_batch(_ANALYZER, items, feed_brand, official, rows=True)
+    return analyze_batch(_ANALYZER, items, feed_brand, official, domain, rows=True)
 
 
 def _ready() -> int:
@@ -176,20 +177,20 @@ class AnalysisPool:
     # --- work ------------------------------------------------------------------------------------
 
     async def analyze(self, items: list[RawItem], *, feed_brand: str | None = None,
-                      official: bool = False) -> BatchResult:
+                      official: bool = False, domain: str | None = None) -> BatchResult:
         if not items:
             return BatchResult()
         if self.workers == 0:
-            return await self._inline(items, feed_brand, official)
+            return await self._inline(items, feed_brand, official, domain)
         deadline = max(MIN_BATCH_SECONDS, SECONDS_PER_POST * len(items))
         pool = self._main or self._replace_main(None)
         try:
-            return await self._run(pool, deadline, items, feed_brand, official)
+            return await self._run(pool, deadline, items, feed_brand, official, domain)
         except (BrokenProcessPool, TimeoutError) as exc:
             self._replace_main(pool)
             log.warning("analysis worker lost (%s); retrying %d posts of %s alone", type(exc).__name__,
                         len(items), items[0].feed)
-        return await self._retry_alone(deadline, items, feed_brand, official)
+        return await self._retry_alone(deadline, items, feed_brand, official, domain)
 
     async def _run(self, pool: ProcessPoolExecutor, deadline: float, *args: Any) -> BatchResult:
         future: Future[BatchResult] = pool.submit(_work, *args)
@@ -200,7 +201,7 @@ class AnalysisPool:
             raise
 
     async def _retry_alone(self, deadline: float, items: list[RawItem], feed_brand: str | None,
-                           official: bool) -> BatchResult:
+                           official: bool, domain: str | None) -> BatchResult:
         """Second try, one batch at a time in a one-worker pool: a crash here can only be this batch's."""
         if self._quarantine_lock is None:
             self._quarantine_lock = asyncio.Lock()
@@ -208,7 +209,7 @@ class AnalysisPool:
             if self._quarantine is None:
                 self._quarantine = self._fork(1)
             try:
-                return await self._run(self._quarantine, deadline, items, feed_brand, official)
+                return await self._run(self._quarantine, deadline, items, feed_brand, official, domain)
             except (BrokenProcessPool, TimeoutError) as exc:
                 broken, self._quarantine = self._quarantine, None
                 self.restarts += 1
@@ -229,11 +230,12 @@ class AnalysisPool:
             self._main = self._fork(self.workers)
         return self._main
 
-    async def _inline(self, items: list[RawItem], feed_brand: str | None, official: bool) -> BatchResult:
+    async def _inline(self, items: list[RawItem], feed_brand: str | None, official: bool,
+                      domain: str | None) -> BatchResult:
         """No workers: analyse here, yielding to the loop every few posts so fetches in flight keep being read."""
         result = BatchResult()
         for start in range(0, len(items), 4):
-            part = analyze_batch(self.analyzer, items[start:start + 4], feed_brand, official)
+            part = analyze_batch(self.analyzer, items[start:start + 4], feed_brand, official, domain)
             result.mentions.extend(part.mentions)
             result.errors.extend(part.errors)
             await asyncio.sleep(0)

@@ -60,7 +60,7 @@ def unseen_items(store: Store, result: CollectResult) -> list[RawItem]:
 
 def analyze_items(analyzer: AnalyzerLike, result: CollectResult, source: FeedSource, store: Store) -> list[Mention]:
     """In-process analysis of a feed's new items (tools and tests; rounds and the daemon use `AnalysisPool`)."""
-    return analyze_batch(analyzer, unseen_items(store, result), source.brand, source.official).mentions
+    return analyze_batch(analyzer, unseen_items(store, result), source.brand, source.official, source.domain).mentions
 
 
 def store_rounds(config: Config, store: Store, rounds: list[FeedRound], clock: Clock) -> list[FeedReport]:
@@ -160,7 +160,7 @@ async def collect_round(config: Config, store: Store, analyzer: AnalyzerLike, cl
                             result = await collect_feed(client, source, before, now=clock(), tz=config.timezone,
                                                         limiter=hosts)
                         analysis = await pool.analyze(unseen_items(store, result), feed_brand=source.brand,
-                                                      official=source.official)
+                                                      official=source.official, domain=source.domain)
                     except Exception as exc:  # a bug met by one feed: recorded on it, the round goes on
                         log.exception("feed %s: round failed", source.name)
                         error = f"internal: {type(exc).__name__}: {exc}"[:500]

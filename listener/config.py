@@ -199,6 +199,7 @@ def _build(s: dict[str, Any], top: dict[str, Any], file: Path, base_dir: Path, r
         mapping = _feed_mapping(f, f"{file}: feeds[{i}]")
         feeds.append(FeedSource(name=f["name"], url=f["url"], interval_seconds=f["interval"], kind=f["kind"],
                                 official=f["official"], brand=f["brand"], timeout_seconds=float(f["timeout"]),
+                                domain=None if f["domain"] == "auto" else f["domain"],
                                 max_bytes=collector["max_bytes"], attempts=collector["retries"] + 1,
                                 backoff_seconds=collector["backoff"], mapping=mapping,
                                 per_host=collector["per_host"], host_delay_seconds=collector["host_delay"]))

@@ -100,7 +100,8 @@ class Daemon:
         result = await collect_feed(self.client, source, before, now=now, tz=self.config.timezone)
         # The same stages as `collect_round`: new items -> the analysis workers -> one transaction.
         items = await self._on(self._writer, unseen_items, self.store, result)
-        analysis = await self.pool.analyze(items, feed_brand=source.brand, official=source.official)
+        analysis = await self.pool.analyze(items, feed_brand=source.brand, official=source.official,
+                                           domain=source.domain)
         report = (await self._on(self._writer, store_rounds, self.config, self.store,
                                  [FeedRound(source, before, result, analysis)], self.clock))[0]
         if report.new:

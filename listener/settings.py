@@ -184,6 +184,8 @@ SECTIONS: dict[str, tuple[bool, dict[str, Setting]]] = {
                 "followers, reposts, comments, likes"),
         Setting("official", _bool, False, "The brand's own account: its posts are the brand's responses"),
         Setting("brand", _nonempty, None, "Every post of this feed is about this brand (no name needed)"),
+        Setting("domain", _choice("auto", "social", "review"), "auto",
+                "What its posts are for the sentiment model: social posts, reviews, or auto (the model tells)"),
         Setting("timeout", _duration(1), "20s", "Give up on one fetch after this long"),
     ]}),
     "collector": (False, {s.key: s for s in [

@@ -35,7 +35,8 @@ class MarkerAnalyzer(Analyzer):
     """The real analyser, except on marker texts: RAISE raises, KILL kills its own process, HANG sleeps,
     PIDFILE:<path> writes the worker's pid there and then takes two seconds (so a test can kill it)."""
 
-    def analyze(self, item: RawItem, *, feed_brand: str | None = None, official: bool = False) -> Mention | None:
+    def analyze(self, item: RawItem, *, feed_brand: str | None = None, official: bool = False,
+                domain: str | None = None) -> Mention | None:
         text = item.text
         if "RAISE" in text:
             raise ValueError("poison post")
@@ -202,3 +203,31 @@ def store_id(store: Store, feed: str, n: int, texts: dict[str, list[str]]) -> st
     from collectors.ids import item_id
 
     return item_id(feed, guid=f"{feed}-{n}", url=None, title="", text=texts[feed][n])
+
+
+@pytest.mark.parametrize("workers", [2, 0])
+def test_a_feeds_domain_reaches_the_sentiment_model_in_the_workers(write_config, workers: int) -> None:
+    """`domain = "review"` on a feed: its posts are scored with the review table, in workers or in process."""
+    from analyzers import Analyzer, BrandSpec
+
+    posts = ["口感比以前差了，再也不买了", "包装很好，送货快，孩子爱喝", "有点腥味，不知道是不是放久了"]
+    analyzer = Analyzer([BrandSpec(name=BRAND, aliases=("栖云牛奶",))])
+    engine = analyzer._engine
+    with FaultServer() as server:
+        for feed in ("reviews", "guessed"):
+            server.routes[f"/{feed}"] = Reply(rss(feed, posts), headers={"Content-Type": "application/rss+xml"})
+        config = load_config(write_config(
+            f'[store]\npath = "domain.db"\n[[brands]]\nname = "{BRAND}"\naliases = ["栖云牛奶"]\n'
+            f'[[feeds]]\nname = "reviews"\nurl = "{server.url}/reviews"\ndomain = "review"\n'
+            f'[[feeds]]\nname = "guessed"\nurl = "{server.url}/guessed"\n'))
+        store = Store(config.store_path)
+        with AnalysisPool(analyzer, workers=workers) as pool:
+            pool.start()
+            asyncio.run(collect_round(config, store, analyzer, utcnow, pool=pool))
+    stored = {(m.feed, m.clean_text): m.sentiment for m in store.mentions(limit=None)}
+    assert len(stored) == 6
+    for (feed, clean), sentiment in stored.items():
+        hint = "review" if feed == "reviews" else None
+        assert sentiment == round(engine.score(clean, domain=hint), 4), (feed, clean)
+    # the hint changes the reading: these short complaints look like posts to the domain model
+    assert any(stored[("reviews", c)] != stored[("guessed", c)] for f, c in stored if f == "guessed")

@@ -55,6 +55,7 @@ def test_design_contract_config_loads(write_config, monkeypatch) -> None:
     config = load_config(path)
     assert config.store_path == path.parent / "data" / "listener.db"
     assert config.feeds[0].interval_seconds == 300
+    assert config.feeds[0].domain is None  # auto: the sentiment model tells social posts from reviews
     assert config.detector.bucket_seconds == 600 and config.detector.baseline_seconds == 7 * 86400
     assert config.channels[0].secret.reveal() == "s3cret-value"
     assert "s3cret-value" not in repr(config.channels[0])
@@ -94,6 +95,7 @@ def test_listener_config_env_fallback(write_config) -> None:
     ("[[brands]]\nname = \"a\"\n[[brands]]\nname = \"a\"\n", "brands[1].name: 'a' is used twice"),
     ("[detector]\nmin_count = \"5\"\n", "detector.min_count: expected a whole number"),
     ("[digest]\nat = \"25:00\"\n", "digest.at"),
+    ("[[feeds]]\nname = \"a\"\nurl = \"http://x/\"\ndomain = \"weibo\"\n", "feeds[0].domain"),
 ])
 def test_bad_config_is_one_line_and_exit_2(write_config, text: str, expected: str) -> None:
     path = write_config(text)
@@ -144,3 +146,10 @@ def test_analysis_workers_default_zero_and_negative() -> None:
     assert parse_config(raw, Path("x.toml")).collector.analysis_workers == 0
     with pytest.raises(ConfigError, match="analysis_workers"):
         parse_config({"brands": brands, "collector": {"analysis_workers": -1}}, Path("x.toml"))
+
+
+def test_a_feed_says_what_its_posts_are_for_sentiment(write_config) -> None:
+    feeds = "".join(f'[[feeds]]\nname = "{d}"\nurl = "http://x/{d}"\ndomain = "{d}"\n'
+                    for d in ("social", "review", "auto"))
+    config = load_config(write_config(feeds))
+    assert [f.domain for f in config.feeds] == ["social", "review", None]
