@@ -17,6 +17,7 @@ from listener.backtest import Replayed, backtest_rows
 from listener.config import Config, load_config
 from listener.detection import detect
 from listener.store import Store
+from tests.sampling import poisson
 
 BRAND = "栖云乳业"
 START = datetime(2026, 11, 16, tzinfo=UTC)  # a Monday
@@ -34,13 +35,6 @@ def post(key: str, at: datetime, negative: bool, text: str | None = None, follow
                    label="negative" if negative else "neutral", metrics={"followers": followers},
                    simhash=simhash(body) if text else 0)
 
-
-def poisson(rng: random.Random, rate: float) -> int:
-    count, t = 0, rng.expovariate(1.0)
-    while t < rate:
-        count += 1
-        t += rng.expovariate(1.0)
-    return count
 
 
 @dataclass(frozen=True)

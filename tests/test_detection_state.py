@@ -23,6 +23,7 @@ from listener.config import Config, load_config
 from listener.detection import build_payload, detect, evaluate
 from listener.store import Store
 from listener.store.detection import assign_voices, load_state, voice_counts, voice_of
+from tests.sampling import poisson
 
 BRAND = "栖云乳业"
 START = datetime(2026, 11, 16, tzinfo=UTC)  # a Monday
@@ -62,13 +63,6 @@ def post(key: str, at: datetime, label: str, text: str | None = None, followers:
                    sentiment=0.1 if label == "negative" else 0.5, label=label, metrics={"followers": followers},
                    simhash=simhash(text) if text != f"{BRAND}{key}" else 0, signals=signals)
 
-
-def poisson(rng: random.Random, rate: float) -> int:
-    count, t = 0, rng.expovariate(1.0)
-    while t < rate:
-        count += 1
-        t += rng.expovariate(1.0)
-    return count
 
 
 def plan(seed: int = 7) -> list[Planned]:

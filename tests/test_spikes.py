@@ -18,6 +18,7 @@ from alerts.series import detect_series
 from alerts.spikes import DetectorSettings, SpikeDetector
 from alerts.types import severity_rank
 from listener.store import Store
+from tests.sampling import poisson
 
 START = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)  # a Monday
 BUCKET = timedelta(minutes=10)
@@ -25,14 +26,6 @@ DETECTOR = DetectorSettings(bucket_seconds=600, warmup_seconds=86400, min_count=
 WARM = 144  # buckets in the one-day warm-up
 INCIDENTS = IncidentSettings(resolve_after_buckets=6, open_horizon_seconds=3600)
 
-
-def poisson(rng: random.Random, rate: float) -> int:
-    """Poisson by counting exponential gaps (no numpy needed)."""
-    count, t = 0, rng.expovariate(1.0)
-    while t < rate:
-        count += 1
-        t += rng.expovariate(1.0)
-    return count
 
 
 def daily_rate(when: datetime) -> float:

@@ -15,6 +15,7 @@ from alerts.evaluate import BucketCount, evaluate_brand
 from alerts.incidents import IncidentSettings
 from alerts.series import detect_series
 from alerts.spikes import DetectorSettings, SpikeDetector
+from tests.sampling import poisson
 
 START = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)  # a Monday
 BUCKET = timedelta(minutes=10)
@@ -22,13 +23,6 @@ DAY = 144
 DETECTOR = DetectorSettings(bucket_seconds=600, warmup_seconds=86400, min_count=5)
 NO_COOLDOWN = IncidentSettings(resolve_after_buckets=6, open_horizon_seconds=3600, cooldown_seconds=0)
 
-
-def poisson(rng: random.Random, rate: float) -> int:
-    count, t = 0, rng.expovariate(1.0)
-    while t < rate:
-        count += 1
-        t += rng.expovariate(1.0)
-    return count
 
 
 def steady(days: int, seed: int = 21) -> list[float]:
