@@ -247,7 +247,6 @@ class Trainer:
             out["features"] = families
         return out
 
-
     def fit_domain(self, examples: Sequence[Example], feature_sets: Sequence[set[str]]) -> dict:
         """P(the text comes from a social source): a logistic model over the most frequent features, each
         source weighted as in the sentiment fit (so the few social posts weigh about as much as the reviews)."""
