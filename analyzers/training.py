@@ -50,6 +50,12 @@ class TrainConfig:
     domain_c: float = 1.0  # the domain model's inverse L2 strength
     domain_features: int = 100_000  # its vocabulary: the most frequent features
     social_max_chars: int = 0  # texts longer than this never get the social copy (0: no limit)
+    # Longer character n-grams in the social copy only (0: the same max_n as the shared table): the shared
+    # table keeps 1..max_n, the copy gets 1..social_max_n; the scorer extracts up to the larger.
+    social_max_n: int = 0
+    # The social copy's feature values times this before the fit (its weights are stored unscaled-equivalent):
+    # > 1 lets the copy fit more freely against the same L2 penalty, < 1 holds it closer to 0.
+    social_scale: float = 1.0
     seed: int = 20261202
     # NB-LR (Wang & Manning 2012): each feature scaled by its log-count ratio log(P(f|pos)/P(f|neg)) before the
     # fit. On the inner folds (RECIPE.md) it gained +0.4 points on Weibo and +0.5 on left-out categories.
@@ -140,7 +146,8 @@ class Trainer:
     def __init__(self, config: TrainConfig, cues: Cues):
         self.config = config
         self.cues = cues
-        self.extractor = FeatureExtractor(cues, max_n=config.max_n, words=config.words, contrast=config.contrast)
+        self.extractor = FeatureExtractor(cues, max_n=max(config.max_n, config.social_max_n), words=config.words,
+                                          contrast=config.contrast)
 
     def featurise(self, examples: Sequence[Example], progress: Callable | None = None) -> list[set[str]]:
         texts = (canonical(e.text) for e in examples)
@@ -176,6 +183,10 @@ class Trainer:
         for name in ("words", "contrast"):
             if not config[name]:
                 del config[name]
+        if not config["social_max_n"]:
+            del config["social_max_n"]
+        if config["social_scale"] == 1.0:
+            del config["social_scale"]
         if not config["social_mix"]:
             for name in ("social_mix", "domain_c", "domain_features", "social_max_chars"):
                 del config[name]
@@ -202,16 +213,19 @@ class Trainer:
             raise AnalyzerError("train: the training data needs both positive and negative examples")
         feature_sets = feature_sets if feature_sets is not None else self.featurise(examples, progress)
         social = set(self.config.social_sources)
-        base_sets = feature_sets
+        longer = social and self.config.social_max_n > self.config.max_n
+        base_sets = [shared_part(feats, self.config.max_n) for feats in feature_sets] if longer else feature_sets
         if social:
             feature_sets = [
-                feats | {SOCIAL + f for f in feats} if e.source in social else feats
-                for e, feats in zip(examples, feature_sets, strict=True)
+                shared | {SOCIAL + f for f in feats} if e.source in social else shared
+                for e, feats, shared in zip(examples, feature_sets, base_sets, strict=True)
             ]
         vocab = self.vocabulary(feature_sets)
         x = self.matrix(feature_sets, vocab)
         y = np.array([e.label for e in examples])
         ratio = log_count_ratio(x, y, self.config.nb_alpha) if self.config.nb else np.ones(len(vocab))
+        if social and self.config.social_scale != 1.0:
+            ratio = ratio * np.array([self.config.social_scale if f.startswith(SOCIAL) else 1.0 for f in vocab])
         if self.config.nb:
             from scipy.sparse import diags
 
@@ -229,7 +243,7 @@ class Trainer:
             "format": MODEL_FORMAT,
             "bias": round(float(model.intercept_[0]), 6),
             "calibration": [1.0, 0.0],
-            "max_n": self.config.max_n,
+            "max_n": max(self.config.max_n, self.config.social_max_n),
             "cues": self._cues_dict(),
             "weights": weights,
             "meta": {"config": self._config_dict(), "examples": len(examples),
@@ -271,6 +285,12 @@ class Trainer:
 # Prefix of a feature's social copy. A control character: text features never start with it (the "~" used until
 # 2026-12-04 is also a character of the posts themselves, so "~哈" was merged into "哈").
 SOCIAL = "\x00"
+
+
+def shared_part(feats: set[str], max_n: int) -> set[str]:
+    """A text's features without character n-grams longer than max_n (cue "§…" and word "w:…" features are
+    kept; negation, degree and contrast features are 3 characters long)."""
+    return {f for f in feats if len(f) <= max_n or f.startswith(("§", "w:"))}
 
 
 def log_count_ratio(x, y, alpha: float):

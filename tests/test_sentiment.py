@@ -154,7 +154,7 @@ def test_a_model_with_word_features_scores_the_same_with_passed_in_words() -> No
     assert engine.score("质量很好，很满意") > 0.5 > engine.score("质量太差，很失望")
 
 
-def _social_model(max_chars: int = 140) -> dict:
+def _social_model(max_chars: int = 140, **knobs) -> dict:
     """A small two-table model: Weibo-shaped posts (emoticons, @, 转发, '~') against shop reviews."""
     from analyzers.linear_sentiment import Cues
     from analyzers.training import Example, Trainer
@@ -166,8 +166,28 @@ def _social_model(max_chars: int = 140) -> dict:
                      Example(f"气死了[怒]//@某人:{mark}", 0, "weibo"),
                      Example(f"质量很好，物流快，好评{mark}", 1, "shop"),
                      Example(f"质量很差，要求退款{mark}", 0, "shop")]
-    config = TrainConfig(social_sources=("weibo",), social_mix="soft", social_max_chars=max_chars, min_df=1)
+    config = TrainConfig(social_sources=("weibo",), social_mix="soft", social_max_chars=max_chars, min_df=1, **knobs)
     return Trainer(config, Cues.load()).fit(examples)
+
+
+def test_longer_ngrams_in_the_social_copy_only_and_the_copy_scale() -> None:
+    plain = _social_model()
+    assert plain["max_n"] == 3
+    assert "social_max_n" not in plain["meta"]["config"] and "social_scale" not in plain["meta"]["config"]
+    four = _social_model(social_max_n=4)
+    assert four["max_n"] == 4 and four["meta"]["config"]["social_max_n"] == 4  # the scorer extracts 4-grams
+
+    def grams4(table: dict) -> list[str]:
+        return [f for f in table if len(f) == 4 and not f.startswith("§")]
+
+    assert not grams4(four["weights"]) and grams4(four["social"]["weights"])  # shared table keeps 1-3-grams
+    assert not grams4(four["social"]["domain"]["weights"])  # and so does the domain model
+    engine = LinearSentimentEngine(model=four)
+    assert engine.score("今天心情好[哈哈]@小明", domain="social") > 0.5 > engine.score("气死了[怒]", domain="social")
+    # a larger scale lets the copy carry more of the fit against the same penalty
+    loose, tight = _social_model(social_scale=2.0), _social_model(social_scale=0.5)
+    assert loose["meta"]["config"]["social_scale"] == 2.0
+    assert sum(map(abs, loose["social"]["weights"].values())) > sum(map(abs, tight["social"]["weights"].values()))
 
 
 def test_a_social_looking_post_gets_the_social_table_and_a_review_does_not() -> None:
