@@ -38,8 +38,6 @@ class BaselineState:
     routine_age: int = 0  # buckets since that routine burst
     routine_peak: float = 0.0  # that burst's log(count / expected)
     alarm_run: int = 0  # consecutive anomalous buckets up to the last one
-    long: float = 0.0  # the long-horizon statistic of the clipped one-bucket z (`Baseline.long_next`), if on
-    long_mad: float = 0.0  # its mean absolute value ("scaled" only: its measured noise)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -79,40 +77,15 @@ class Rates:
         )
 
 
-@dataclass(frozen=True)
-class LongHorizon:
-    """A slow statistic of the one-bucket z, clipped to [-clip, clip]: sustained moderate elevation.
-
-    "ewma": an exponential mean with this per-bucket rate; "cusum": S = max(0, S + z - drift); "scaled": the
-    exponential mean, judged in its own measured scales (never below its sd for independent unit-noise buckets).
-    """
-
-    kind: str
-    rate: float
-    clip: float
-    drift: float
-
-    def next(self, previous: float, z: float) -> float:
-        z = max(-self.clip, min(self.clip, z))
-        if self.kind == "cusum":
-            return max(0.0, previous + z - self.drift)
-        return previous + self.rate * (z - previous)
-
-    def floor(self) -> float:
-        """The sd of the exponential mean of independent unit-sd values: the floor of its scale."""
-        return math.sqrt(self.rate / (2.0 - self.rate))
-
-
 class Baseline:
     """Expected log1p(count) for a bucket, and its noise scale."""
 
     def __init__(self, rates: Rates, window: int, state: BaselineState | None = None, window_clip: float = 6.0,
-                 cusum_drift: float = 1.0, long: LongHorizon | None = None):
+                 cusum_drift: float = 1.0):
         self.rates = rates
         self.window = max(1, window)
         self.window_clip = window_clip
         self.cusum_drift = cusum_drift
-        self.long = long
         self.state = state or BaselineState()
 
     def expected_log(self, when: datetime) -> float:
@@ -143,19 +116,10 @@ class Baseline:
         z = max(-self.window_clip, min(self.window_clip, residual / one_sd))
         return max(0.0, self.state.cusum + z - self.cusum_drift)
 
-    def long_next(self, residual: float, one_sd: float) -> float:
-        """The long-horizon statistic if this bucket were appended (0 when the test is off)."""
-        return self.long.next(self.state.long, residual / one_sd) if self.long else 0.0
-
-    def long_sd(self) -> float:
-        """The measured noise of the long-horizon statistic ("scaled"), never below its floor."""
-        return max(SD_PER_MAD * self.state.long_mad, self.long.floor()) if self.long else 1.0
-
     def forget_recent(self) -> None:
         """After a gap the recent window is stale: start it again."""
         self.state.recent = []
         self.state.cusum = 0.0
-        self.state.long = 0.0
         self.state.routine_left = self.state.routine_age = self.state.alarm_run = 0
 
     def learn(self, when: datetime, y: float, *, anomalous: bool) -> None:
@@ -170,9 +134,6 @@ class Baseline:
         residual = y - expected
         mean_residual = self.window_mean(residual, one)
         s.cusum = self.cusum_next(residual, one)
-        s.long = self.long_next(residual, one)
-        if self.long and self.long.kind == "scaled":
-            s.long_mad += rates.scale * slow * (min(abs(s.long), CLIP * self.long_sd()) - s.long_mad)
         step = max(-CLIP * one, min(CLIP * one, residual))
         # A running mean until the span is reached, then exponential: a new brand learns its rhythm in a day.
         s.level += max(rates.level, 1.0 / (s.buckets_seen + 1)) * slow * step

@@ -14,7 +14,7 @@ from datetime import datetime
 import numpy as np
 
 from alerts.baseline import CLIP, SD_PER_MAD, Rates
-from alerts.spikes import DetectorSettings, long_horizon
+from alerts.spikes import DetectorSettings
 
 
 class BatchDetector:
@@ -34,9 +34,6 @@ class BatchDetector:
         self.mad = np.zeros(n)
         self.mad_window = np.zeros(n)
         self.cusum = np.zeros(n)
-        self.long_horizon = long_horizon(settings)
-        self.long = np.zeros(n)  # the long-horizon statistic (`alerts.baseline.LongHorizon`), if on
-        self.long_mad = np.zeros(n)  # its measured noise ("scaled")
         self.ring = np.zeros((max(1, self.window - 1), n))  # the last window-1 clipped residuals
         self.ring_sum = np.zeros(n)
         self.ring_len = 0
@@ -53,9 +50,9 @@ class BatchDetector:
         self.last_when: float | None = None
 
     def nbytes(self) -> int:
-        arrays = (self.level, self.hourly, self.weekly, self.mad, self.mad_window, self.cusum, self.long,
-                  self.long_mad, self.ring, self.ring_sum, self.record, self.routine_left, self.routine_age,
-                  self.routine_peak, self.alarm_run)
+        arrays = (self.level, self.hourly, self.weekly, self.mad, self.mad_window, self.cusum, self.ring,
+                  self.ring_sum, self.record, self.routine_left, self.routine_age, self.routine_peak,
+                  self.alarm_run)
         return sum(a.nbytes for a in arrays)
 
     def _judge(self, y: np.ndarray, hour: int, day: int) -> tuple[np.ndarray, ...]:
@@ -74,18 +71,6 @@ class BatchDetector:
         clip = self.settings.window_clip
         return np.maximum(0.0, self.cusum + np.clip(residual / one, -clip, clip) - self.settings.cusum_drift)
 
-    def _long_next(self, residual: np.ndarray, one: np.ndarray) -> np.ndarray:
-        lh = self.long_horizon
-        if lh is None:
-            return self.long
-        z = np.clip(residual / one, -lh.clip, lh.clip)
-        if lh.kind == "cusum":
-            return np.maximum(0.0, self.long + z - lh.drift)
-        return self.long + lh.rate * (z - self.long)
-
-    def _long_sd(self) -> np.ndarray:
-        return np.maximum(SD_PER_MAD * self.long_mad, self.long_horizon.floor())
-
     def update(self, when: datetime, counts: np.ndarray,
                weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`weights`: each brand's mean weight per mention this bucket (as `SpikeDetector.judge`), or None."""
@@ -103,11 +88,6 @@ class BatchDetector:
             z_window = np.where(residual > 0, z_window, 0.0)
         else:
             z_window, echo = np.zeros(self.n), np.zeros(self.n, dtype=bool)
-        z_short = z_window
-        long = self._long_next(residual, one)
-        if self.long_horizon is not None:  # the long-horizon test, as SpikeDetector: only while above baseline
-            z_long = long / self._long_sd() if s.long_kind == "scaled" else long
-            z_window = np.where(residual > 0, np.maximum(z_window, z_long / s.long_bar * s.warning_z), z_window)
         score = np.maximum(z_one / s.one_bucket_discount, z_window)
         candidates = (expected < s.quiet_expected) & (counts >= s.min_count)
         quiet_critical = np.zeros(self.n, dtype=bool)
@@ -133,20 +113,12 @@ class BatchDetector:
             self.level = y.copy()
             _, one, window_sd, residual, clipped, mean_residual = self._judge(y, hour, day)
             cusum = self._cusum_next(residual, one)
-            long = self._long_next(residual, one)
         if s.record_relax_per_day is not None:
             self.record = np.maximum(record, judged) if warm else record
             self.routine_left, self.routine_age, self.routine_peak = left, age, peak
             self.alarm_run = np.where(anomalous, self.alarm_run + 1, 0)
-        if s.long_learns:  # EXPERIMENT, as SpikeDetector: a bucket paged by the long test alone learns in full
-            short = (np.maximum(z_one / s.one_bucket_discount, z_short) >= s.warning_z) | quiet_fire
-            slow = np.where((anomalous & short) | (left > 0), r.anomalous, 1.0)
-        else:
-            slow = np.where(anomalous | (left > 0), r.anomalous, 1.0)
+        slow = np.where(anomalous | (left > 0), r.anomalous, 1.0)
         self.cusum = cusum
-        self.long = long
-        if self.long_horizon is not None and self.long_horizon.kind == "scaled":
-            self.long_mad += r.scale * slow * (np.minimum(np.abs(long), CLIP * self._long_sd()) - self.long_mad)
         step = np.clip(residual, -CLIP * one, CLIP * one)
         self.level += max(r.level, 1.0 / (self.seen + 1)) * slow * step
         self.hourly[hour] += max(r.hourly, 1.0 / (self.hourly_seen[hour] + 2)) * slow * step

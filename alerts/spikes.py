@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from alerts.baseline import Baseline, BaselineState, LongHorizon, Rates
+from alerts.baseline import Baseline, BaselineState, Rates
 
 DetectorState = BaselineState
 
@@ -57,18 +57,6 @@ class DetectorSettings:
     # bar) for `window_seconds`, and for at most this long after the burst: its decay lifts the 3-hour mean.
     routine_max_seconds: int = 6 * 3600
     routine_step_ratio: float = 1.5  # a later bucket within this factor of the routine burst: a step, not a burst
-    # The long-horizon test (off when `long_seconds` is None): sustained moderate elevation over hours, which
-    # neither the bucket test nor the 3-hour test proves. A slow statistic of the one-bucket z clipped to
-    # +-`long_clip`: "ewma", an exponential mean with a span of `long_seconds`, pages at `long_bar` scales;
-    # "cusum", S = max(0, S + z - `long_drift`), pages at `long_bar`; "scaled", the exponential mean pages at
-    # `long_bar` of its own measured scales (as the 3-hour test does). Like the 3-hour test it counts only
-    # while the bucket itself is above the baseline.
-    long_seconds: int | None = None
-    long_kind: str = "ewma"
-    long_clip: float = 3.0
-    long_drift: float = 0.5
-    long_bar: float = 1.0
-    long_learns: bool = False  # EXPERIMENT: a bucket paged by the long test alone teaches at the full rate
 
 
 @dataclass(frozen=True)
@@ -109,14 +97,6 @@ def poisson_tail(k: float, mean: float) -> float:
             return min(1.0, total)
 
 
-def long_horizon(settings: DetectorSettings) -> LongHorizon | None:
-    """The long-horizon statistic of the settings, or None when that test is off."""
-    if settings.long_seconds is None:
-        return None
-    span = max(1.0, settings.long_seconds / settings.bucket_seconds)
-    return LongHorizon(settings.long_kind, 2.0 / (span + 1.0), settings.long_clip, settings.long_drift)
-
-
 class SpikeDetector:
     """Feed bucket counts in time order; each call says whether that bucket is a spike."""
 
@@ -125,8 +105,7 @@ class SpikeDetector:
         self.window_buckets = max(1, round(settings.window_seconds / settings.bucket_seconds))
         rates = Rates.for_spans(settings.bucket_seconds, settings.level_seconds, settings.baseline_seconds,
                                 settings.anomalous_rate)
-        self.baseline = Baseline(rates, self.window_buckets, state, settings.window_clip, settings.cusum_drift,
-                                 long_horizon(settings))
+        self.baseline = Baseline(rates, self.window_buckets, state, settings.window_clip, settings.cusum_drift)
         self.routine_quiet = self.window_buckets  # calm buckets that end a routine burst's aftermath
         self.routine_max = max(1, round(settings.routine_max_seconds / settings.bucket_seconds))
 
@@ -183,12 +162,6 @@ class SpikeDetector:
             z_window = min(z_window, self.baseline.cusum_next(residual, one_sd) / s.cusum_bar * s.warning_z)
             if residual <= 0:
                 echo, z_window = z_window >= s.warning_z and count >= s.min_count, 0.0
-        z_short = z_window
-        if s.long_seconds is not None and not after_gap and residual > 0:
-            long = self.baseline.long_next(residual, one_sd)
-            if s.long_kind == "scaled":
-                long /= self.baseline.long_sd()
-            z_window = max(z_window, long / s.long_bar * s.warning_z)
         severity = None
         score = max(z_one / s.one_bucket_discount, z_window)
         quiet_tail = poisson_tail(value, expected) if expected < s.quiet_expected else 1.0
@@ -203,9 +176,6 @@ class SpikeDetector:
             critical = z_one >= s.critical_z or quiet_tail < s.quiet_p ** 2
             critical = critical and count >= 2 * s.min_count
             severity = "critical" if critical else "warning"
-        short = max(z_one / s.one_bucket_discount, z_short) >= s.warning_z or (count >= s.min_count
-                                                                              and quiet_tail < s.quiet_p)
-        self._long_only = severity is not None and not short
         verdict = Verdict(bucket_start, count, round(expected, 4), normal_tail(score), severity, self.warm,
                           round(score, 3), z_one >= s.quiet_z or echo or left > 0, left > 0)
         return verdict, residual, (left, age, peak)
@@ -247,6 +217,5 @@ class SpikeDetector:
         value = max(count, 0.0) * max(weight, 0.0)
         # a routine burst teaches the baseline only a trickle too: a crisis that starts below the record
         # must not become the brand's normal while it is routine
-        slow = (verdict.anomalous and not (self.settings.long_learns and self._long_only)) or verdict.routine
-        self.baseline.learn(bucket_start, math.log1p(value), anomalous=slow)
+        self.baseline.learn(bucket_start, math.log1p(value), anomalous=verdict.anomalous or verdict.routine)
         return verdict
