@@ -70,6 +70,25 @@ def summary(agg: dict) -> dict:
             "median_delay_from_label_min": agg["median_delay_from_label_min"]}
 
 
+def evaluate(detector: DetectorSettings, incidents: IncidentSettings) -> tuple[dict, dict, dict, float]:
+    """(summary of all 16 windows, {"dev": ..., "held": ...} summaries, the alerts, detector seconds)."""
+    started = time.perf_counter()
+    alerts = run_detector(detector, incidents)
+    seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as tmp:
+        alerts_file, json_out = Path(tmp) / "alerts.json", Path(tmp) / "scores.json"
+        alerts_file.write_text(json.dumps(alerts), encoding="utf-8")
+        subprocess.run([sys.executable, str(DATA / "score.py"), "nab", "--alerts", str(alerts_file),
+                        "--json-out", str(json_out)], check=True, capture_output=True)
+        scored = json.loads(json_out.read_text(encoding="utf-8"))
+    scorer = load_scorer()
+    profile = scorer.PROFILES["standard"]
+    per_file = scored["per_file"]
+    splits = {split: summary(scorer.aggregate({n: per_file[n] for n in names}, profile))
+              for split, names in (("dev", DEV), ("held", HELD))}
+    return summary(scored["summary"]), splits, alerts, seconds
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--resolve-after", choices=["1h", "1d"], default="1h")
@@ -85,28 +104,15 @@ def main(argv: list[str] | None = None) -> list[dict]:
     cooldown = {"0": 0, "12h": 43200, "1d": 86400, "1.5d": 129600}[args.cooldown]
     incidents = IncidentSettings(resolve_after_buckets=6 if args.resolve_after == "1h" else 144,
                                  cooldown_seconds=cooldown)
-    started = time.perf_counter()
-    alerts = run_detector(detector, incidents)
-    seconds = time.perf_counter() - started
-    out: list[dict] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        alerts_file, json_out = Path(tmp) / "alerts.json", Path(tmp) / "scores.json"
-        alerts_file.write_text(json.dumps(alerts), encoding="utf-8")
-        subprocess.run([sys.executable, str(DATA / "score.py"), "nab", "--alerts", str(alerts_file),
-                        "--json-out", str(json_out)], check=True, capture_output=True)
-        scored = json.loads(json_out.read_text(encoding="utf-8"))
-    ours = summary(scored["summary"])
+    ours, splits, alerts, seconds = evaluate(detector, incidents)
     best = max(PUBLISHED.items(), key=lambda kv: kv[1][0])
-    out.append({"bench": "nab_realtweets", "detector": "listener", "resolve_after": args.resolve_after,
-                "cooldown": args.cooldown, "sustained": args.sustained, "record": args.record, **ours,
-                "alerts": sum(len(v) for v in alerts.values()), "seconds": round(seconds, 2),
-                "baseline": best[0], "baseline_score": best[1][0], "ratio": round(ours["score"] / best[1][0], 3)})
-    scorer = load_scorer()
-    profile = scorer.PROFILES["standard"]
-    per_file = scored["per_file"]
+    out: list[dict] = [{"bench": "nab_realtweets", "detector": "listener", "resolve_after": args.resolve_after,
+                        "cooldown": args.cooldown, "sustained": args.sustained, "record": args.record, **ours,
+                        "alerts": sum(len(v) for v in alerts.values()), "seconds": round(seconds, 2),
+                        "baseline": best[0], "baseline_score": best[1][0],
+                        "ratio": round(ours["score"] / best[1][0], 3)}]
     for split, names in (("dev", DEV), ("held", HELD)):
-        agg = scorer.aggregate({n: per_file[n] for n in names}, profile)
-        out.append({"bench": "nab_realtweets_split", "split": split, "series": list(names), **summary(agg)})
+        out.append({"bench": "nab_realtweets_split", "split": split, "series": list(names), **splits[split]})
     for name, (score, windows, false_alarms) in PUBLISHED.items():
         out.append({"bench": "nab_realtweets_published", "detector": name, "score": score,
                     "windows": f"{windows}/16", "false_alarms": false_alarms})
