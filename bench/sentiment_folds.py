@@ -177,9 +177,9 @@ def induce_lexicon(examples, feats: list[set[str]], rows: list[int], size: int) 
 
 
 def lexicon_features(feats: set[str], positive: set[str], negative: set[str]) -> set[str]:
+    """A text's lexicon counts as three dense features: positive hits, negative hits (each capped), the balance."""
     p, n = len(feats & positive), len(feats & negative)
-    out = {f"§lex:p{min(p, 4)}", f"§lex:n{min(n, 4)}", f"§lex:d{max(-3, min(3, p - n))}"}
-    return out
+    return {f"§lex:p{min(p, 4)}", f"§lex:n{min(n, 4)}", f"§lex:d{max(-3, min(3, p - n))}"}
 
 
 def sigmoid(z: float) -> float:
@@ -212,6 +212,8 @@ def _accuracy(probs: list[float], labels: list[int]) -> float:
 
 
 def run_variant(name: str, examples, folds: list[int], featurise: Callable[[str], set[str]], knobs: dict) -> list[dict]:
+    from dataclasses import replace
+
     from analyzers.evaluation import expected_calibration_error
     from analyzers.linear_sentiment import Cues, LinearSentimentEngine
     from analyzers.training import FeatureExtractor, TrainConfig, Trainer, canonical
@@ -226,16 +228,12 @@ def run_variant(name: str, examples, folds: list[int], featurise: Callable[[str]
     balance = fit_knobs.pop("domain_balance", 0.0)
     lexicon_size = fit_knobs.pop("lexicon", 0)
     if balance:  # each review domain (category, else source) becomes its own source with its own weight
-        from dataclasses import replace
-
         sizes = Counter(e.group or e.source for e in examples if e.source != WEIBO)
         examples = [e if e.source == WEIBO else replace(e, source=f"{e.source}:{e.group}") if e.group else e
                     for e in examples]
         named = {e.group or e.source: e.source for e in examples if e.source != WEIBO}  # domain -> its source now
         fit_knobs["weights"] = {WEIBO: 30.0, **{named[d]: (5000 / n) ** balance for d, n in sizes.items()}}
     if by_emotion:  # a Weibo post of a weighted class becomes source "weibo_polar_dev:emoN": own weight, still social
-        from dataclasses import replace
-
         renamed = {c: f"{WEIBO}:emo{c}" for c in by_emotion}
         examples = [replace(e, source=renamed[emotion[e.text]]) if e.source == WEIBO and emotion.get(e.text)
                     in renamed else e for e in examples]
