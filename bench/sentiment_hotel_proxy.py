@@ -25,7 +25,7 @@ HOTEL = re.compile("酒店|宾馆|房间|前台|入住")
 
 
 def main() -> None:
-    from sentiment_folds import WEIBO, pool
+    from sentiment_folds import WEIBO, _accuracy, pool
 
     from analyzers.evaluation import expected_calibration_error
     from analyzers.linear_sentiment import Cues, FeatureExtractor, LinearSentimentEngine
@@ -47,9 +47,8 @@ def main() -> None:
         engine = LinearSentimentEngine(model=model)
         probs = [engine.probability(feats[i], len(keys[i])) for i in test]
         labels = [examples[i].label for i in test]
-        right = sum((p > 0.5) == (y == 1) for p, y in zip(probs, labels, strict=True))
         line = {"bench": "sentiment_hotel_proxy", "variant": name, "n": len(test),
-                "accuracy": round(right / len(test), 4),
+                "accuracy": round(_accuracy(probs, labels), 4),
                 "ece": round(expected_calibration_error(probs, labels), 4), "load_avg_1m": round(os.getloadavg()[0], 2)}
         if engine.social is not None:
             line["called_social"] = round(sum(engine.social.p_social(feats[i], len(keys[i])) > 0.5 for i in test)
@@ -61,7 +60,7 @@ def in_domain(examples, keys: list[str], hotel: list[int], knobs: dict, k: int =
     """5-fold over the hotel lines (seed 7): each fold trained on everything but itself, scored on itself."""
     import random
 
-    from sentiment_folds import WEIBO
+    from sentiment_folds import WEIBO, _accuracy
 
     from analyzers.evaluation import expected_calibration_error
     from analyzers.linear_sentiment import Cues, LinearSentimentEngine
@@ -80,12 +79,10 @@ def in_domain(examples, keys: list[str], hotel: list[int], knobs: dict, k: int =
         engine = LinearSentimentEngine(model=trainer.fit([examples[i] for i in rows], [feats[i] for i in rows]))
         probs += [engine.probability(feats[i], len(keys[i])) for i in test]
         labels += [examples[i].label for i in test]
-        right = sum((p > 0.5) == (y == 1) for p, y in zip(probs, labels, strict=True))
-        print(json.dumps({"fold": fold, "n": len(labels), "accuracy_so_far": round(right / len(labels), 4)}),
+        print(json.dumps({"fold": fold, "n": len(labels), "accuracy_so_far": round(_accuracy(probs, labels), 4)}),
               file=sys.stderr, flush=True)
-    right = sum((p > 0.5) == (y == 1) for p, y in zip(probs, labels, strict=True))
     print(json.dumps({"bench": "sentiment_hotel_proxy", "variant": "in-domain-5fold", "n": len(labels),
-                      "accuracy": round(right / len(labels), 4),
+                      "accuracy": round(_accuracy(probs, labels), 4),
                       "ece": round(expected_calibration_error(probs, labels), 4),
                       "load_avg_1m": round(os.getloadavg()[0], 2)}, ensure_ascii=False), flush=True)
 
